@@ -1,0 +1,5 @@
+import sys
+
+from racecheck.cli import main
+
+sys.exit(main())

@@ -1,0 +1,226 @@
+"""The ``racecheck`` command: check scenarios, draw races, replay schedules.
+
+Exit status: 0 every checked variant got the verdict it expects; 1 some did
+not; 2 bad input or usage; 3 a bound was hit before a verdict, and nothing
+mismatched; 70 an internal error of racecheck; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from racecheck import __version__
+from racecheck.errors import InternalError, ScenarioError, UsageError
+from racecheck.explore.check import check_variant, select_variants
+from racecheck.explore.result import Bounds, Outcome
+from racecheck.explore.schedule import parse_schedule
+from racecheck.explore.trace import replay, violations_at_end
+from racecheck.model.program import Program
+from racecheck.report.replay import render_replay
+from racecheck.report.text import render_table, render_variant
+from racecheck.scenario.loader import load_scenario, looks_like_scenario
+
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_BOUND, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 70, 130
+
+DESCRIPTION = """\
+Explore every interleaving of the threads in racecheck scenario files and
+report, for each variant, whether its expected verdict holds. A violation is
+drawn as a race diagram (one column per thread, as in kernel commit messages)
+with the command that replays it."""
+
+EPILOG = """\
+exit status:
+  0    every checked variant got the verdict it expects
+  1    some variant did not
+  2    bad input: a scenario file or an argument that cannot be used
+  3    a bound (--max-states, --max-depth, --timeout) was hit before a verdict,
+       and nothing mismatched
+  70   internal error in racecheck (please report it with the scenario file)
+  130  interrupted
+
+examples:
+  racecheck scenarios/dirty_unlocked.yaml
+  racecheck scenarios/ --max-states 1000000
+  racecheck scenarios/dirty_unlocked.yaml --variant unlocked --schedule 'reclaim,writeback*3'"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="racecheck", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="scenario files, or directories searched for *.yaml scenario files")
+    parser.add_argument("--version", action="version", version=f"racecheck {__version__}")
+    parser.add_argument("--variant", metavar="NAME", help="check only this variant")
+    parser.add_argument("--schedule", metavar="S",
+                        help="replay this schedule (as printed under a diagram) and print the state after every step")
+    parser.add_argument("--max-states", type=_positive_int, metavar="N",
+                        help="stop after storing N states (verdict inconclusive unless a violation was found)")
+    parser.add_argument("--max-depth", type=_positive_int, metavar="N",
+                        help="do not expand states more than N steps from the start")
+    parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                        help="stop a variant's search after this many seconds")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if "--version" in argv or "-h" in argv or "--help" in argv:
+            build_parser().parse_args(argv)
+        return _main(argv)
+    except SystemExit as exc:               # --help and --version
+        return int(exc.code or 0)
+    except UsageError as exc:
+        print(f"racecheck: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ScenarioError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("racecheck: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except InternalError as exc:
+        _internal(str(exc))
+        return EXIT_INTERNAL
+    except Exception as exc:                 # noqa: BLE001 - the last line of defence
+        _internal(f"{type(exc).__name__}: {exc}")
+        return EXIT_INTERNAL
+
+
+def _internal(message: str) -> None:
+    print(f"racecheck internal error: {message}\n"
+          "This is a bug in racecheck, not a verdict on your scenario; please report it "
+          "with the scenario file and the command line.", file=sys.stderr)
+
+
+def _main(argv) -> int:
+    args = build_parser().parse_args(argv)
+    bounds = Bounds(args.max_states, args.max_depth, args.timeout)
+    files = find_scenarios(args.paths)
+    if args.schedule is not None:
+        if len(files) != 1:
+            raise UsageError("--schedule replays one scenario file; name exactly one")
+        return _replay(files[0], args.variant, args.schedule)
+    status = EXIT_OK
+    for n, path in enumerate(files):
+        if n:
+            print()
+        status = _worse(status, _check_file(path, args.variant, bounds))
+    return status
+
+
+def find_scenarios(paths) -> list:
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            found = sorted(os.path.join(root, name)
+                           for root, _, names in os.walk(path)
+                           for name in names if name.endswith((".yaml", ".yml")))
+            found = [f for f in found if looks_like_scenario(f)]
+            if not found:
+                raise UsageError(f"no scenario files (*.yaml with a 'racecheck:' key) under {path}")
+            files.extend(found)
+        elif os.path.exists(path):
+            files.append(path)
+        else:
+            raise UsageError(f"no such file or directory: {path}")
+    return files
+
+
+def _check_file(path: str, variant_name: str | None, bounds: Bounds) -> int:
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_USAGE
+    variants = select_variants(scenario, variant_name)
+    if variants is None:
+        names = ", ".join(v.name for v in scenario.variants if v.name) or "(none)"
+        print(f"racecheck: {path}: no variant named '{variant_name}'; its variants are: {names}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"== {path}: {scenario.title}")
+    results = []
+    for variant in variants:
+        checked = check_variant(scenario, variant, bounds)
+        results.append(checked)
+        print()
+        print(render_variant(checked, path))
+    if len(scenario.variants) > 1 or variant_name:
+        print()
+        print(render_table(results))
+    return _status(results)
+
+
+def _status(results) -> int:
+    outcomes = {c.outcome for c in results}
+    if Outcome.MISMATCH in outcomes:
+        return EXIT_MISMATCH
+    if Outcome.INCONCLUSIVE in outcomes:
+        return EXIT_BOUND
+    return EXIT_OK
+
+
+def _worse(a: int, b: int) -> int:
+    rank = {EXIT_OK: 0, EXIT_BOUND: 1, EXIT_MISMATCH: 2, EXIT_USAGE: 3}
+    return a if rank.get(a, 4) >= rank.get(b, 4) else b
+
+
+def _replay(path: str, variant_name: str | None, text: str) -> int:
+    scenario = load_scenario(path)
+    if variant_name is None and len(scenario.variants) > 1:
+        names = ", ".join(v.name for v in scenario.variants)
+        raise UsageError(f"{path} has several variants ({names}); choose one with --variant")
+    variants = select_variants(scenario, variant_name)
+    if variants is None:
+        names = ", ".join(v.name for v in scenario.variants if v.name) or "(none)"
+        raise UsageError(f"{path}: no variant named '{variant_name}'; its variants are: {names}")
+    program = Program(scenario, variants[0])
+    schedule = parse_schedule(text, [t.name for t in program.threads])
+    trace = replay(program, schedule)
+    label = f", variant {variants[0].name}" if variants[0].name else ""
+    print(f"== {path}{label}: replay of {len(schedule)} steps")
+    print()
+    for line in render_replay(program, trace):
+        print(line)
+    print()
+    found = violations_at_end(program, trace)
+    if found:
+        for kind, name, message in found:
+            what = f"{kind} {name}" if kind in ("invariant", "final") else kind
+            print(f"after step {len(trace.steps)}: {what} is violated" + (f": {message}" if message else ""))
+    else:
+        state = trace.final_state
+        done = "all threads have finished" if program.finished(state) else "no violation in the last state"
+        print(f"after step {len(trace.steps)}: {done}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

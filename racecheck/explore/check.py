@@ -1,0 +1,59 @@
+"""Checking a scenario: each variant explored, its counterexample confirmed.
+
+This is the entry point the command line and the pytest plugin share: it
+builds each variant's ``Program``, explores it, replays the violation it
+reports (an internal error if the replay disagrees) and gathers what a
+report needs. It prints nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from racecheck.explore.result import Bounds, Exploration, Outcome
+from racecheck.explore.search import explore
+from racecheck.explore.trace import Trace, confirm, replay
+from racecheck.explore.schedule import Schedule
+from racecheck.model.inspect import property_reads
+from racecheck.model.program import Program
+from racecheck.scenario.schema import Scenario, Variant
+
+
+@dataclass(frozen=True)
+class CheckedVariant:
+    scenario: Scenario
+    variant: Variant
+    program: Program
+    exploration: Exploration
+    trace: Trace | None = None          # the counterexample, replayed
+    cycle_trace: Trace | None = None    # for a livelock: schedule + one cycle
+    reads: tuple = ()                   # (text, value) the violated property read
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.exploration.outcome(self.variant.expect)
+
+
+def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds()) -> CheckedVariant:
+    program = Program(scenario, variant)
+    result = explore(program, bounds, variant.expect)
+    violation = result.violation
+    if violation is None:
+        return CheckedVariant(scenario, variant, program, result)
+    trace = confirm(program, violation)
+    cycle_trace = None
+    if violation.cycle is not None:
+        full = Schedule(violation.schedule.init, violation.schedule.steps + violation.cycle.steps)
+        cycle_trace = replay(program, full)
+    reads = ()
+    if violation.kind in ("invariant", "final"):
+        reads = tuple(property_reads(program, violation.name, trace.final_state))
+    return CheckedVariant(scenario, variant, program, result, trace, cycle_trace, reads)
+
+
+def select_variants(scenario: Scenario, name: str | None) -> tuple:
+    """All variants, or the one named (None when the name is unknown)."""
+    if name is None:
+        return scenario.variants
+    variant = scenario.variant(name)
+    return (variant,) if variant is not None else None

@@ -1,0 +1,134 @@
+"""The value a search returns: verdict, violation, statistics, exit reason.
+
+Nothing here prints; ``report`` turns these values into text.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from racecheck.explore.schedule import Schedule
+
+
+class Verdict(enum.Enum):
+    SAFE = "safe"
+    VIOLATION = "violation"
+    INCONCLUSIVE = "inconclusive"
+
+
+class ExitReason(enum.Enum):
+    EXHAUSTED = "exhausted"
+    FOUND = "found"
+    MAX_STATES = "max-states"
+    MAX_DEPTH = "max-depth"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+    def describe(self) -> str:
+        return {
+            ExitReason.EXHAUSTED: "every reachable state was explored",
+            ExitReason.FOUND: "the search stopped at the violation it was looking for",
+            ExitReason.MAX_STATES: "stopped at the --max-states bound",
+            ExitReason.MAX_DEPTH: "states at the --max-depth bound were not expanded",
+            ExitReason.TIMEOUT: "stopped at the --timeout bound",
+            ExitReason.INTERRUPTED: "interrupted",
+        }[self]
+
+    @property
+    def is_bound(self) -> bool:
+        return self not in (ExitReason.EXHAUSTED, ExitReason.FOUND)
+
+
+class Outcome(enum.Enum):
+    """How a verdict compares with what the scenario expects."""
+
+    MATCH = "as expected"
+    MISMATCH = "UNEXPECTED"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    max_states: int | None = None
+    max_depth: int | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One kind of violation and a shortest schedule that reaches it.
+
+    ``kind`` is invariant, final, assert, deadlock, livelock or error;
+    ``name`` the property name for invariant/final (else the kind);
+    ``message`` the assert or error text. For a livelock, ``cycle`` is a
+    schedule that the threads can repeat forever from the end of
+    ``schedule`` without any of them finishing.
+    """
+
+    kind: str
+    name: str
+    message: str
+    schedule: Schedule
+    cycle: Schedule | None = None
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, self.name, self.message if self.kind == "assert" else "")
+
+    def describe(self) -> str:
+        if self.kind in ("invariant", "final"):
+            return f"{self.kind} {self.name}"
+        if self.kind in ("assert", "error") and self.message:
+            return f"{self.kind}: {self.message}"
+        return self.kind
+
+    def short(self) -> str:
+        return self.name if self.kind in ("invariant", "final") else self.kind
+
+    def matches(self, expect) -> bool:
+        if expect.kind == "violation":
+            return True
+        if expect.kind != "named":
+            return False
+        if expect.name == "assert" and expect.message is not None:
+            return self.kind == "assert" and self.message == expect.message
+        if self.kind in ("invariant", "final"):
+            return self.name == expect.name
+        return self.kind == expect.name
+
+
+@dataclass(frozen=True)
+class Stats:
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    seconds: float = 0.0
+    violating_states: int = 0
+
+    def describe(self) -> str:
+        return (f"{self.states} states, {self.transitions} transitions, depth {self.depth}, "
+                f"{self.seconds:.2f} s")
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """The result of exploring one variant."""
+
+    verdict: Verdict
+    violation: Violation | None
+    others: tuple = ()                  # further violation kinds met on the way
+    stats: Stats = field(default_factory=Stats)
+    exit_reason: ExitReason = ExitReason.EXHAUSTED
+    bounds: Bounds = field(default_factory=Bounds)
+    checked: tuple = ()                 # what was checked, for the report
+
+    def outcome(self, expect) -> Outcome:
+        found = [v for v in (self.violation,) + self.others if v is not None]
+        if expect.kind == "safe":
+            if found:
+                return Outcome.MISMATCH
+            return Outcome.INCONCLUSIVE if self.exit_reason.is_bound else Outcome.MATCH
+        if any(v.matches(expect) for v in found):
+            return Outcome.MATCH
+        return Outcome.INCONCLUSIVE if self.exit_reason.is_bound else Outcome.MISMATCH

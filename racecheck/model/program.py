@@ -1,0 +1,357 @@
+"""A ``Program``: one variant of a scenario, ready to explore.
+
+The program flattens each thread's step tree into a list of instructions
+indexed by program counter (pc) and compiles their code for each thread
+instance. It answers the questions a search asks, and nothing else:
+
+* ``initial_states()``  the states before any thread has run;
+* ``enabled(s, t)``     can thread instance ``t`` take a step in state ``s``;
+* ``execute(s, t, ch)`` the state after that step (pure: ``s`` is unchanged);
+* ``check_invariants(s)`` / ``check_finals(s)``  the names that fail.
+
+Atomicity, as the format defines it: a transition of a thread runs one
+instruction that touches shared state (or has ``await``), then every
+following instruction that touches only the thread's locals and params, up
+to the next scheduling point. The local-only instructions at the start of a
+thread run as part of the initial state. Each instruction still has its own
+pc, so traces can show every row in its place::
+
+    pc 0  folio_test_dirty(folio)   <- scheduling point (reads folio)
+    pc 1  if (dirty)                   runs in the same transition
+    pc 2  folio_clear_dirty_for_io  <- next scheduling point
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from racecheck.errors import InternalError, Pos
+from racecheck.model.compile import Names, Unit
+from racecheck.model.runtime import Chooser
+from racecheck.scenario import schema as S
+from racecheck.scenario.values import StepError
+
+ACTION, BRANCH = 0, 1
+MAX_LOCAL_STEPS = 10_000    # local-only instructions in one transition
+_USER_ERRORS = (StepError, TypeError, ValueError, IndexError, ZeroDivisionError,
+                OverflowError, RecursionError)
+
+
+@dataclass(frozen=True)
+class Instr:
+    """One instruction of a thread: an action step, or a branch/loop test."""
+
+    pc: int
+    kind: int
+    text: str
+    shared: bool              # a scheduling point: other threads may run before it
+    calls: tuple              # enclosing call groups: ((call id, call text), ...)
+    pos: Pos
+    code_pos: Pos | None
+    has_await: bool
+    node: object              # the schema node it came from
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One thread instance (``reclaim#1`` for the second of two copies)."""
+
+    index: int
+    name: str
+    base: str
+    copy: int
+    title: str
+    pc_slot: int
+    local_slots: tuple        # ((name, slot), ...)
+    instrs: tuple
+    end: int                  # the pc of a finished thread
+    guards: tuple             # per pc: g(s) or None
+    runs: tuple               # per pc: a(v, ch) -> next pc
+    traced: tuple             # per pc: t(v, ch, log) -> next pc
+    entry: int
+
+
+class Program:
+    def __init__(self, scenario: S.Scenario, variant: S.Variant):
+        self.scenario = scenario
+        self.variant = variant
+        self.params = dict(variant.params)
+        self.shared_names = tuple(name for name, _ in scenario.state)
+        self.shared_count = len(self.shared_names)
+        self.slot_names: list = list(self.shared_names)
+        self.threads = tuple(self._threads())
+        self.invariants = self._properties(scenario.invariants)
+        self.finals = self._properties(scenario.finals)
+        self.deadlock_allowed = scenario.deadlock_allowed
+        self.livelock_allowed = scenario.livelock_allowed
+        self.may_cycle = any(_has_backward_jump(t) for t in self.threads)
+
+    # -- building ---------------------------------------------------------
+    def _threads(self):
+        index = 0
+        for tdef in self.scenario.threads:
+            instrs, entry = _flatten(tdef)
+            for copy in range(tdef.copies):
+                name = tdef.name if tdef.copies == 1 else f"{tdef.name}#{copy}"
+                yield self._instance(index, name, tdef, copy, instrs, entry)
+                index += 1
+
+    def _instance(self, index, name, tdef, copy, flat, entry) -> Thread:
+        pc_slot = len(self.slot_names)
+        self.slot_names.append(f"{name}.pc")
+        local_slots = []
+        for lname, _ in tdef.locals:
+            local_slots.append((lname, len(self.slot_names)))
+            self.slot_names.append(f"{name}.{lname}")
+        slots = {n: i for i, n in enumerate(self.shared_names)}
+        slots.update(local_slots)
+        names = Names(slots, self.params, copy, frozenset(n for n, _ in tdef.locals))
+        unit = Unit(names, f"<racecheck {tdef.pos.file} thread {name}>")
+        instrs = []
+        for item in flat:
+            instrs.append(self._emit(unit, item, len(flat)))
+        ns = unit.compile(self.params)
+        end = len(flat)
+        guards = tuple(ns.get(f"g{i}") for i in range(end)) + (None,)
+        runs = tuple(ns[f"a{i}"] for i in range(end)) + (None,)
+        traced = tuple(ns[f"t{i}"] for i in range(end)) + (None,)
+        return Thread(index, name, tdef.name, copy, tdef.title, pc_slot, tuple(local_slots),
+                      tuple(instrs), end, guards, runs, traced, entry)
+
+    def _emit(self, unit: Unit, item, end: int) -> Instr:
+        pc, node, links, calls = item
+        shared_names = set(self.shared_names)
+        if isinstance(node, S.Action):
+            code = node.do
+            touched = set(code.names) if code else set()
+            if node.await_ is not None:
+                unit.guard(f"g{pc}", node.await_)
+            shared = node.await_ is not None or bool(touched & shared_names)
+            for traced, prefix in ((False, "a"), (True, "t")):
+                unit.action(f"{prefix}{pc}", code, links["next"], links["ret"], traced)
+            code_pos = code.pos if code else (node.await_.pos if node.await_ else None)
+            return Instr(pc, ACTION, node.text, shared, calls, node.pos, code_pos,
+                         node.await_ is not None, node)
+        shared = bool(set(node.cond.names) & shared_names)
+        for traced, prefix in ((False, "a"), (True, "t")):
+            unit.branch(f"{prefix}{pc}", node.cond, links["then"], links["else"], traced)
+        return Instr(pc, BRANCH, node.text, shared, calls, node.pos, node.cond.pos, False, node)
+
+    def _properties(self, props) -> tuple:
+        if not props:
+            return ()
+        slots = {n: i for i, n in enumerate(self.shared_names)}
+        unit = Unit(Names(slots, self.params), f"<racecheck {self.scenario.path} properties>")
+        for i, prop in enumerate(props):
+            unit.guard(f"p{i}", prop.code)
+        ns = unit.compile(self.params)
+        return tuple((prop, ns[f"p{i}"]) for i, prop in enumerate(props))
+
+    # -- questions a search asks -------------------------------------------
+    def initial_states(self):
+        """Yield ``(choices, state)`` for each initial state.
+
+        The base state holds the declared values with every thread at its
+        entry; each thread's leading local-only instructions then run, and
+        a ``choose()`` among them gives one initial state per alternative.
+        """
+        base = self.base_state()
+        plan = []
+        while plan is not None:
+            chooser = Chooser(plan)
+            yield chooser, self.run_prefixes(base, chooser)
+            plan = chooser.next_plan()
+
+    def base_state(self) -> tuple:
+        """Declared values, every thread at its entry, before any code runs."""
+        base = [value for _, value in self.scenario.state]
+        defs = {t.name: t for t in self.scenario.threads}
+        for thread in self.threads:
+            base.append(thread.entry)
+            base.extend(value for _, value in defs[thread.base].locals)
+        return tuple(base)
+
+    def run_prefixes(self, base: tuple, chooser: Chooser, log=None):
+        """Run each thread's leading local-only steps (part of the initial state)."""
+        v = list(base)
+        try:
+            for thread in self.threads:
+                if log is not None:
+                    log.append(("thread", thread.index))
+                v[thread.pc_slot] = self._run_locals(thread, v, thread.entry, chooser, log)
+        except _USER_ERRORS as exc:
+            return _failure(exc)
+        return tuple(v)
+
+    def enabled(self, s: tuple, t: int) -> bool:
+        thread = self.threads[t]
+        pc = s[thread.pc_slot]
+        if pc == thread.end:
+            return False
+        guard = thread.guards[pc]
+        return guard is None or bool(guard(s))
+
+    def finished(self, s: tuple) -> bool:
+        return all(s[t.pc_slot] == t.end for t in self.threads)
+
+    def execute(self, s: tuple, t: int, chooser: Chooser, log=None) -> tuple:
+        """Run thread ``t``'s next transition; raise ``StepError`` if its code fails."""
+        thread = self.threads[t]
+        v = list(s)
+        pc = s[thread.pc_slot]
+        try:
+            if log is None:
+                pc = thread.runs[pc](v, chooser)
+            else:
+                log.append(("row", pc))
+                pc = thread.traced[pc](v, chooser, log)
+            pc = self._run_locals(thread, v, pc, chooser, log)
+        except _USER_ERRORS as exc:
+            raise _as_step_error(exc) from None
+        v[thread.pc_slot] = pc
+        return tuple(v)
+
+    def _run_locals(self, thread: Thread, v: list, pc: int, chooser, log) -> int:
+        instrs, end = thread.instrs, thread.end
+        steps = 0
+        while pc != end and not instrs[pc].shared:
+            steps += 1
+            if steps > MAX_LOCAL_STEPS:
+                raise StepError(f"thread {thread.name} ran {MAX_LOCAL_STEPS} local-only steps without reaching "
+                                "a step that touches shared state (a loop of local-only steps never ends)")
+            if log is None:
+                pc = thread.runs[pc](v, chooser)
+            else:
+                log.append(("row", pc))
+                pc = thread.traced[pc](v, chooser, log)
+        return pc
+
+    def failing_invariants(self, s: tuple) -> list:
+        return [prop.name for prop, fn in self.invariants if not _holds(fn, s, prop)]
+
+    def failing_finals(self, s: tuple) -> list:
+        return [prop.name for prop, fn in self.finals if not _holds(fn, s, prop)]
+
+    def property(self, name: str):
+        for prop, fn in self.invariants + self.finals:
+            if prop.name == name:
+                return prop, fn
+        raise InternalError(f"no property named {name!r}")
+
+    def thread_named(self, name: str):
+        for thread in self.threads:
+            if thread.name == name:
+                return thread
+        return None
+
+    def locals_of(self, s: tuple, t: int) -> tuple:
+        return tuple((name, s[slot]) for name, slot in self.threads[t].local_slots)
+
+
+class PropertyError(StepError):
+    """An invariant or final check failed to evaluate (not just false)."""
+
+    def __init__(self, prop, message: str):
+        super().__init__(message)
+        self.prop = prop
+
+
+def _holds(fn, s, prop) -> bool:
+    try:
+        return bool(fn(s))
+    except _USER_ERRORS as exc:
+        raise PropertyError(prop, f"{prop.kind} '{prop.name}' cannot be evaluated: {_as_step_error(exc)}") from None
+
+
+class InitialFailure(tuple):
+    """Marks an initial state whose local prefix failed (holds the error)."""
+
+
+def _failure(exc) -> InitialFailure:
+    return InitialFailure((_as_step_error(exc),))
+
+
+def _as_step_error(exc) -> StepError:
+    if isinstance(exc, StepError):
+        return exc
+    message = str(exc).replace("'tuple'", "'list'")
+    return StepError(f"{type(exc).__name__}: {message}")
+
+
+# -- flattening the step tree ---------------------------------------------------
+
+class _Ref:
+    """A jump target whose pc is known only once everything is laid out."""
+
+    __slots__ = ("pc", "to")
+
+    def __init__(self, pc=None):
+        self.pc = pc
+        self.to = None        # or another _Ref this one stands for
+
+
+def _flatten(tdef: S.ThreadDef):
+    """Lay out a thread's steps: returns ``([(pc, node, links, calls)], entry)``."""
+    items: list = []
+    labels: dict = {}
+    end = _Ref()
+    call_ids = iter(range(1_000_000))
+
+    def block(steps, after: _Ref, ret: _Ref, calls: tuple) -> _Ref:
+        refs = [_Ref() for _ in steps] + [after]
+        for i, node in enumerate(steps):
+            refs[i].to = one(node, refs[i + 1], ret, calls)
+        return refs[0]
+
+    def one(node, nxt: _Ref, ret: _Ref, calls: tuple) -> _Ref:
+        if isinstance(node, S.Call):
+            inner = calls + ((next(call_ids), node.text),)
+            return block(node.body, nxt, nxt, inner)
+        here = _Ref(len(items))
+        item = [here.pc, node, {}, calls]
+        items.append(item)
+        if getattr(node, "label", None):
+            labels[node.label] = here
+        if isinstance(node, S.Action):
+            item[2].update(next=nxt if node.goto is None else ("goto", node.goto), ret=ret)
+        elif isinstance(node, S.Branch):
+            then = block(node.then, nxt, ret, calls)
+            orelse = block(node.orelse, nxt, ret, calls)
+            item[2].update(then=then, **{"else": orelse})
+        else:  # Loop
+            body = block(node.body, here, ret, calls)
+            item[2].update(then=body, **{"else": nxt})
+        return here
+
+    entry = block(tdef.steps, end, end, ())
+    end.pc = len(items)
+    flat = []
+    for pc, node, links, calls in items:
+        resolved = {}
+        for key, ref in links.items():
+            if isinstance(ref, tuple):
+                ref = end if ref[1] == "end" else labels[ref[1]]
+            resolved[key] = _resolve(ref)
+        flat.append((pc, node, resolved, calls))
+    return flat, _resolve(entry)
+
+
+def _resolve(ref: _Ref) -> int:
+    for _ in range(1_000_000):
+        if ref.pc is not None:
+            return ref.pc
+        if ref.to is None:
+            break
+        ref = ref.to
+    raise InternalError("unresolved jump target")
+
+
+def _has_backward_jump(thread: Thread) -> bool:
+    """True when some pc can lead to itself (a loop or a backward goto)."""
+    for instr in thread.instrs:
+        node = instr.node
+        if isinstance(node, S.Loop):
+            return True
+        if isinstance(node, S.Action) and node.goto not in (None, "end"):
+            return True
+    return False

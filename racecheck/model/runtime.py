@@ -1,0 +1,158 @@
+"""Helpers that compiled scenario code calls, and the choice mechanism.
+
+Compiled code (see ``model.compile``) runs in a namespace holding only these
+names and the allowed built-ins; every value operation that could misbehave
+on hostile input (field access, indexing, multiplication of sequences,
+string formatting with ``%``, ``range``) goes through a helper here that
+checks types and sizes and raises ``StepError`` with a readable message.
+"""
+
+from __future__ import annotations
+
+from racecheck.scenario.values import AssertFailed, Record, StepError, format_value, type_name
+
+MAX_SEQUENCE = 100_000        # longest list or string code may build
+MAX_INT_BITS = 100_000        # largest integer a multiplication may build
+
+
+class ChoiceOutOfRange(StepError):
+    """A replayed schedule names a choose() alternative that does not exist."""
+
+
+class Chooser:
+    """Supplies the alternatives of ``choose()`` during one transition.
+
+    Explores the choice tree depth-first: run once with ``plan`` (missing
+    picks default to 0), then ``next_plan()`` gives the next plan, or None.
+    """
+
+    __slots__ = ("plan", "count", "sizes")
+
+    def __init__(self, plan=()):
+        self.plan = list(plan)
+        self.count = 0
+        self.sizes: list = []
+
+    def pick(self, n: int) -> int:
+        i = self.count
+        self.count += 1
+        self.sizes.append(n)
+        if i < len(self.plan):
+            k = self.plan[i]
+            if not 0 <= k < n:
+                raise ChoiceOutOfRange(f"choice {k} does not exist: this choose() has {n} alternatives")
+            return k
+        self.plan.append(0)
+        return 0
+
+    def used(self) -> tuple:
+        """The picks made, without trailing zeros (the printable form)."""
+        plan = self.plan[:self.count]
+        while plan and plan[-1] == 0:
+            plan.pop()
+        return tuple(plan)
+
+    def next_plan(self):
+        plan = self.plan[:self.count]
+        for i in range(len(plan) - 1, -1, -1):
+            if plan[i] + 1 < self.sizes[i]:
+                return plan[:i] + [plan[i] + 1]
+        return None
+
+
+def getf(value, name):
+    if type(value) is Record:
+        i = value[0].index.get(name)
+        if i is not None:
+            return value[i]
+        raise StepError(f"record {format_value(value)} has no field '{name}'")
+    raise StepError(f"cannot read field '{name}' of {type_name(value)} {format_value(value)}")
+
+
+def setf(value, name, new):
+    if type(value) is Record:
+        i = value[0].index.get(name)
+        if i is not None:
+            return Record(value[:i] + (new,) + value[i + 1:])
+        raise StepError(f"record {format_value(value)} has no field '{name}' (records cannot gain fields)")
+    raise StepError(f"cannot set field '{name}' of {type_name(value)} {format_value(value)}")
+
+
+def geti(seq, index):
+    if type(seq) is tuple or type(seq) is str:
+        if type(index) is not int and type(index) is not bool:
+            raise StepError(f"list index must be an integer, not {type_name(index)} {format_value(index)}")
+        try:
+            return seq[index]
+        except IndexError:
+            raise StepError(f"index {index} out of range for {type_name(seq)} of length {len(seq)}") from None
+    raise StepError(f"cannot index {type_name(seq)} {format_value(seq)}")
+
+
+def seti(seq, index, new):
+    if type(seq) is not tuple:
+        raise StepError(f"cannot assign an element of {type_name(seq)} {format_value(seq)}")
+    if type(index) is not int and type(index) is not bool:
+        raise StepError(f"list index must be an integer, not {type_name(index)} {format_value(index)}")
+    n = len(seq)
+    i = index + n if index < 0 else index
+    if not 0 <= i < n:
+        raise StepError(f"index {index} out of range for list of length {n}")
+    return seq[:i] + (new,) + seq[i + 1:]
+
+
+def add(a, b):
+    r = a + b
+    if type(r) is not int and len(r) > MAX_SEQUENCE:
+        raise StepError(f"'+' would build a {type_name(r)} longer than {MAX_SEQUENCE}")
+    return r
+
+
+def mul(a, b):
+    if type(a) in (tuple, str) or type(b) in (tuple, str):
+        count = b if type(a) in (tuple, str) else a
+        seq = a if type(a) in (tuple, str) else b
+        if type(count) is int and len(seq) * max(count, 0) > MAX_SEQUENCE:
+            raise StepError(f"'*' would build a {type_name(seq)} longer than {MAX_SEQUENCE}")
+    elif type(a) is int and type(b) is int and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+        raise StepError(f"'*' would build an integer of more than {MAX_INT_BITS} bits")
+    return a * b
+
+
+def mod(a, b):
+    if type(a) is str:
+        raise StepError("'%' on a string is not supported (no string formatting in scenario code)")
+    return a % b
+
+
+def bounded_range(*args):
+    r = range(*args)
+    if len(r) > MAX_SEQUENCE:
+        raise StepError(f"range() of more than {MAX_SEQUENCE} items")
+    return tuple(r)
+
+
+def choose(chooser, alternatives):
+    return alternatives[chooser.pick(len(alternatives))]
+
+
+def assert_failed(message):
+    text = message if isinstance(message, str) else format_value(message)
+    raise AssertFailed(text)
+
+
+def tuple_of(iterable):
+    result = tuple(iterable)
+    if len(result) > MAX_SEQUENCE:
+        raise StepError(f"a comprehension built more than {MAX_SEQUENCE} items")
+    return result
+
+
+NAMESPACE = {
+    "__builtins__": {},
+    "len": len, "min": min, "max": max, "abs": abs, "any": any, "all": all,
+    "sum": sum, "range": bounded_range, "tuple": tuple_of, "bool": bool,
+    "_getf": getf, "_setf": setf, "_geti": geti, "_seti": seti,
+    "_add": add, "_mul": mul, "_mod": mod, "_choose": choose,
+    "_assert_failed": assert_failed,
+}

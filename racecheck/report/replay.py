@@ -1,0 +1,62 @@
+"""The ``--schedule`` table: the state after every step of a schedule.
+
+One row per step; one column per variable (record fields and list elements
+flattened: ``folio.dirty``, ``pages[1]``) that changes somewhere along the
+schedule. Variables that never change are listed once, above the table.
+"""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from racecheck.explore.trace import Trace
+from racecheck.model.program import Program
+from racecheck.scenario.values import Record, format_value
+
+
+def flatten_state(program: Program, state: tuple) -> dict:
+    """``{"folio.dirty": False, "writeback.entry": 1, ...}`` for one state."""
+    flat: dict = {}
+    for i, name in enumerate(program.shared_names):
+        _flatten(name, state[i], flat)
+    for thread in program.threads:
+        for name, slot in thread.local_slots:
+            _flatten(f"{thread.name}.{name}", state[slot], flat)
+    return flat
+
+
+def _flatten(prefix: str, value, into: dict) -> None:
+    if type(value) is Record and len(value[0].fields) > 0:
+        for field, sub in value.items():
+            _flatten(f"{prefix}.{field}", sub, into)
+    elif isinstance(value, tuple) and type(value) is not Record and 0 < len(value) <= 16:
+        for i, sub in enumerate(value):
+            _flatten(f"{prefix}[{i}]", sub, into)
+    else:
+        into[prefix] = value
+
+
+def render_replay(program: Program, trace: Trace) -> list:
+    states = [trace.initial] + [s.after for s in trace.steps if s.after is not None]
+    flats = [flatten_state(program, s) for s in states]
+    keys = list(flats[0])
+    changing = [k for k in keys if any(f.get(k) != flats[0][k] for f in flats[1:])]
+    constant = [k for k in keys if k not in changing]
+    lines = []
+    if constant:
+        lines.append("unchanged: " + ", ".join(f"{k} = {format_value(flats[0][k])}" for k in constant))
+        lines.append("")
+    rows = [["0", "", "(initial state)"] + [format_value(flats[0][k]) for k in changing]]
+    n = 0
+    for step in trace.steps:
+        n += 1
+        thread = program.threads[step.thread]
+        texts = "; ".join(thread.instrs[r.pc].text for r in step.rows)
+        if step.after is None:
+            rows.append([str(n), thread.name, texts + f"  !! {step.error}"] + [""] * len(changing))
+            continue
+        flat = flats[n]
+        rows.append([str(n), thread.name, texts] + [format_value(flat[k]) for k in changing])
+    lines.extend(tabulate(rows, headers=["#", "thread", "step"] + changing, tablefmt="simple",
+                          disable_numparse=True).splitlines())
+    return lines

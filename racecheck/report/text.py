@@ -1,0 +1,121 @@
+"""Plain-text output for the terminal: verdict lines, diagrams, the table."""
+
+from __future__ import annotations
+
+import shlex
+
+from tabulate import tabulate
+
+from racecheck.explore.check import CheckedVariant
+from racecheck.explore.result import Outcome, Verdict
+from racecheck.report.diagram import render_rows
+from racecheck.scenario.values import format_value
+
+
+def replay_command(path: str, variant: str, schedule_text: str) -> str:
+    parts = ["racecheck", shlex.quote(path)]
+    if variant:
+        parts += ["--variant", shlex.quote(variant)]
+    parts += ["--schedule", shlex.quote(schedule_text)]
+    return " ".join(parts)
+
+
+def verdict_phrase(checked: CheckedVariant) -> str:
+    result = checked.exploration
+    if result.verdict is Verdict.VIOLATION:
+        return f"violation of {result.violation.describe()}"
+    if result.verdict is Verdict.SAFE:
+        return "safe"
+    return f"inconclusive ({result.exit_reason.describe()})"
+
+
+def outcome_word(outcome: Outcome) -> str:
+    return {Outcome.MATCH: "as expected", Outcome.MISMATCH: "NOT AS EXPECTED",
+            Outcome.INCONCLUSIVE: "inconclusive"}[outcome]
+
+
+def render_variant(checked: CheckedVariant, path: str) -> str:
+    """Everything one variant prints: the verdict line, and the race if any."""
+    result = checked.exploration
+    name = checked.variant.name
+    label = f"variant {name}" if name else "scenario"
+    expect = checked.variant.expect.describe()
+    head = f"{label}: {verdict_phrase(checked)} (expected {expect}: {outcome_word(checked.outcome)})"
+    lines = [head]
+    if checked.variant.description:
+        lines.append("  " + " ".join(checked.variant.description.split()))
+    if result.verdict is not Verdict.VIOLATION:
+        lines.append(f"  {result.stats.describe()}; {result.exit_reason.describe()}")
+        return "\n".join(lines)
+    violation = result.violation
+    steps = len(violation.schedule)
+    lines.append(f"  shortest counterexample: {steps} steps; "
+                 f"{result.stats.states} states explored, {result.stats.seconds:.2f} s")
+    lines.append("")
+    lines.extend(render_rows(checked.program, checked.trace, checked.cycle_trace))
+    lines.append("")
+    lines.extend(_violation_lines(checked))
+    names = [t.name for t in checked.program.threads]
+    schedule_text = violation.schedule.format(names)
+    if violation.cycle is not None:
+        lines.append(f"cycle: {violation.cycle.format(names)}")
+    lines.append("replay: " + replay_command(path, name, schedule_text))
+    for other in result.others:
+        lines.append(f"also reachable: {other.describe()} "
+                     f"(replay: {replay_command(path, name, other.schedule.format(names))})")
+    return "\n".join(lines)
+
+
+def _violation_lines(checked: CheckedVariant) -> list:
+    violation = checked.exploration.violation
+    program = checked.program
+    if violation.kind in ("invariant", "final"):
+        prop, _ = program.property(violation.name)
+        lines = [f"{violation.kind} {violation.name} is violated:",
+                 f"    {prop.code.one_line()}"]
+        if checked.reads:
+            values = ", ".join(f"{text} = {format_value(value)}" for text, value in checked.reads)
+            lines.append(f"  where {values}")
+        return lines
+    if violation.kind == "deadlock":
+        return ["deadlock: no thread can run, and not all have finished:"] + _blocked(checked)
+    if violation.kind == "livelock":
+        return ["livelock: from this state no ordering lets every thread finish;",
+                "the threads can only repeat the steps after the marked line."]
+    word = "assert failed" if violation.kind == "assert" else "run-time error"
+    failed = checked.trace.failed
+    where = ""
+    if failed is not None:
+        thread = program.threads[failed.thread]
+        pc = failed.rows[-1].pc if failed.rows else None
+        if pc is not None:
+            instr = thread.instrs[pc]
+            where = f" in '{instr.text}' of thread {thread.name} ({instr.code_pos or instr.pos})"
+    return [f"{word}{where}:", f"    {violation.message}"]
+
+
+def _blocked(checked: CheckedVariant) -> list:
+    state = checked.trace.final_state
+    lines = []
+    for thread in checked.program.threads:
+        pc = state[thread.pc_slot]
+        if pc == thread.end:
+            lines.append(f"    {thread.name}: finished")
+        else:
+            instr = thread.instrs[pc]
+            lines.append(f"    {thread.name}: waits in '{instr.text}' for {instr.node.await_.one_line()}")
+    return lines
+
+
+def render_table(checked_list: list) -> str:
+    rows = []
+    for checked in checked_list:
+        result = checked.exploration
+        verdict = result.verdict.value
+        if result.violation is not None:
+            verdict += f" ({result.violation.short()})"
+        rows.append([checked.variant.name or "-", checked.variant.expect.describe(), verdict,
+                     result.stats.states, f"{result.stats.seconds:.2f}",
+                     "ok" if checked.outcome is Outcome.MATCH else outcome_word(checked.outcome)])
+    return tabulate(rows, headers=["variant", "expected", "verdict", "states", "seconds", "result"],
+                    tablefmt="simple", disable_numparse=True)

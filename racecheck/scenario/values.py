@@ -1,0 +1,124 @@
+"""Scenario values: what shared variables, locals and params can hold.
+
+Booleans, integers, strings (used as symbols), ``None``, lists and records.
+All of them are immutable and hashable, so a state is a plain tuple of values:
+
+* a list is a Python ``tuple`` (fixed length; ``x = pages`` copies nothing and
+  aliases nothing, because nothing can change it in place);
+* a record is a ``Record``: a tuple whose first item is its ``Shape`` (the
+  field names), followed by the field values. Equality and hashing include
+  the shape, so two records are equal only when their fields are.
+
+Records cannot gain fields: the only way to change one is ``with_field``,
+which keeps the shape.
+"""
+
+from __future__ import annotations
+
+
+class StepError(Exception):
+    """A run-time failure of scenario code (wrong type, index out of range...)."""
+
+
+class AssertFailed(StepError):
+    """An ``assert`` statement in scenario code failed."""
+
+
+class Shape:
+    """The field names of a record; one interned object per tuple of names."""
+
+    __slots__ = ("fields", "index")
+    _interned: dict = {}
+
+    def __new__(cls, fields: tuple):
+        shape = cls._interned.get(fields)
+        if shape is None:
+            shape = object.__new__(cls)
+            shape.fields = fields
+            shape.index = {name: i + 1 for i, name in enumerate(fields)}
+            cls._interned[fields] = shape
+        return shape
+
+    def __hash__(self) -> int:
+        return hash(self.fields)
+
+    def __repr__(self) -> str:
+        return f"Shape({self.fields!r})"
+
+
+class Record(tuple):
+    """A record value: ``(shape, value1, value2, ...)``."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def make(fields: dict) -> "Record":
+        return Record((Shape(tuple(fields)),) + tuple(fields.values()))
+
+    @property
+    def shape(self) -> Shape:
+        return self[0]
+
+    def items(self):
+        return zip(self[0].fields, self[1:])
+
+
+def type_name(value) -> str:
+    """The scenario-level name of a value's type, for messages."""
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, str):
+        return "str"
+    if type(value) is Record:
+        return "record"
+    if isinstance(value, tuple):
+        return "list"
+    return type(value).__name__
+
+
+def format_value(value) -> str:
+    """A value as it would be written in the code language."""
+    if type(value) is Record:
+        inner = ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def is_value(value) -> bool:
+    """True when ``value`` is something a scenario variable may hold."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if type(value) is Record:
+        return all(is_value(v) for v in value[1:])
+    if isinstance(value, tuple):
+        return all(is_value(v) for v in value)
+    return False
+
+
+def record_fields(value, into: set) -> set:
+    """Collect the field names of every record inside ``value``."""
+    if type(value) is Record:
+        into.update(value[0].fields)
+        for v in value[1:]:
+            record_fields(v, into)
+    elif isinstance(value, tuple):
+        for v in value:
+            record_fields(v, into)
+    return into
+
+
+def _no_iteration(self, *args):
+    raise StepError("a record cannot be iterated, measured or searched; use its fields")
+
+
+# Records behave as values with fields only: iteration, len() and 'in' on a
+# record are run-time errors, as they would be on a C struct.
+Record.__iter__ = _no_iteration
+Record.__len__ = _no_iteration
+Record.__contains__ = _no_iteration

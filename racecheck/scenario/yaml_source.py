@@ -1,0 +1,190 @@
+"""Reading YAML text into positioned nodes, safely and as YAML 1.2.
+
+PyYAML composes the text into nodes (no object construction, so no tags can
+run code); this module turns the nodes into ``YNode`` values that remember
+their file position. Scalars are resolved by the YAML 1.2 core schema: only
+``true``/``false`` are booleans, ``yes``/``no``/``on``/``off`` stay strings.
+Duplicate keys, floats, explicit non-standard tags, aliases that expand
+without bound ("billion laughs") and oversized files are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from racecheck.errors import Pos, ScenarioError
+
+MAX_FILE_BYTES = 1 << 20          # 1 MiB: scenario files are hand-written
+MAX_NODES = 200_000               # nodes after alias expansion
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$"
+)
+_STD = "tag:yaml.org,2002:"
+
+
+class _Resolver12(yaml.resolver.Resolver):
+    """Resolver that leaves every plain scalar as a string; we resolve them."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+              yaml.composer.Composer, _Resolver12):
+    def __init__(self, stream):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _Resolver12.__init__(self)
+
+    def compose_scalar_node(self, anchor):
+        event = self.peek_event()
+        node = super().compose_scalar_node(anchor)
+        if event.tag is not None and event.tag != "!":
+            node.explicit_tag = event.tag
+        return node
+
+
+@dataclass
+class YNode:
+    """A YAML value with the position it was written at.
+
+    ``value`` is a scalar (str, int, bool, None), a ``list`` of YNodes or a
+    ``dict`` from str keys to YNodes; ``key_pos`` gives each key's position.
+    ``style`` is the scalar style (None for plain, '|' or '>' for block).
+    """
+
+    value: object
+    pos: Pos
+    style: str | None = None
+    key_pos: dict = field(default_factory=dict)
+
+    def is_map(self) -> bool:
+        return isinstance(self.value, dict)
+
+    def is_list(self) -> bool:
+        return isinstance(self.value, list)
+
+
+class Source:
+    """The text of one scenario file, for positions and caret lines."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.text = text
+        self.lines = text.splitlines()
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    def error(self, pos: Pos | None, message: str, hint: str = "") -> ScenarioError:
+        line = self.line(pos.line) if pos else ""
+        return ScenarioError(pos, message, hint, line)
+
+    def pos(self, mark) -> Pos:
+        return Pos(self.path, mark.line + 1, mark.column + 1)
+
+
+def read_source(path: str) -> Source:
+    """Read a scenario file, refusing what cannot be a scenario."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(Pos(path, 1, 1), f"cannot read file: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(Pos(path, 1, 1), f"file is larger than {MAX_FILE_BYTES} bytes; scenario files are hand-written and small")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(Pos(path, 1, 1), f"file is not UTF-8 text (byte {exc.start})") from None
+    return Source(path, text)
+
+
+def parse_yaml(source: Source) -> YNode:
+    """Compose the YAML text and convert it to positioned nodes."""
+    try:
+        root = yaml.compose(source.text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = source.pos(mark) if mark else Pos(source.path, 1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise source.error(pos, f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise source.error(Pos(source.path, 1, 1), f"YAML error: {exc}") from None
+    except RecursionError:
+        raise source.error(Pos(source.path, 1, 1), "YAML nesting is too deep") from None
+    if root is None:
+        raise source.error(Pos(source.path, 1, 1), "the file is empty; a scenario starts with 'racecheck: 1'")
+    budget = [MAX_NODES]
+    try:
+        return _convert(root, source, budget)
+    except RecursionError:
+        raise source.error(source.pos(root.start_mark), "YAML nesting is too deep") from None
+
+
+def _convert(node, source: Source, budget: list) -> YNode:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise source.error(source.pos(node.start_mark),
+                           f"the document expands to more than {MAX_NODES} values (an alias bomb?)")
+    pos = source.pos(node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        _check_tag(node, _STD + "map", source)
+        result: dict = {}
+        key_pos: dict = {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, source, budget)
+            if not isinstance(key.value, str):
+                raise source.error(key.pos, f"mapping keys must be names, not {key.value!r}")
+            if key.value in result:
+                raise source.error(key.pos, f"duplicate key '{key.value}' (first at line {key_pos[key.value].line})")
+            result[key.value] = _convert(value_node, source, budget)
+            key_pos[key.value] = key.pos
+        return YNode(result, pos, None, key_pos)
+    if isinstance(node, yaml.SequenceNode):
+        _check_tag(node, _STD + "seq", source)
+        return YNode([_convert(item, source, budget) for item in node.value], pos)
+    return YNode(_scalar(node, source), pos, node.style)
+
+
+def _check_tag(node, default: str, source: Source) -> None:
+    if node.tag != default:
+        raise source.error(source.pos(node.start_mark), f"YAML tag '{node.tag}' is not supported")
+
+
+def _scalar(node, source: Source):
+    text, pos = node.value, source.pos(node.start_mark)
+    explicit = getattr(node, "explicit_tag", None)
+    if explicit is None:
+        if node.style is not None:
+            return text                   # quoted or block scalar: a string
+        return _resolve_plain(text, pos, source)
+    if explicit == _STD + "str":
+        return text
+    if explicit in (_STD + "int", _STD + "bool", _STD + "null"):
+        value = _resolve_plain(text, pos, source)
+        expected = {_STD + "int": int, _STD + "bool": bool, _STD + "null": type(None)}[explicit]
+        if type(value) is expected:
+            return value
+        raise source.error(pos, f"'{text}' is not a valid {explicit[len(_STD):]}")
+    raise source.error(pos, f"YAML tag '{explicit}' is not supported")
+
+
+def _resolve_plain(text: str, pos: Pos, source: Source):
+    if _NULL.match(text):
+        return None
+    if _BOOL.match(text):
+        return text.lower() == "true"
+    if _INT.match(text):
+        return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
+    if _FLOAT.match(text):
+        raise source.error(pos, f"'{text}' is a float; racecheck values are booleans, integers, strings, null, lists and records")
+    return text
