@@ -51,7 +51,8 @@ def render_replay(program: Program, trace: Trace) -> list:
     for step in trace.steps:
         n += 1
         thread = program.threads[step.thread]
-        texts = "; ".join(thread.instrs[r.pc].text for r in step.rows)
+        # the step's own text; local-only steps that ran with it are in the diagram
+        texts = thread.instrs[step.rows[0].pc].text if step.rows else ""
         if step.after is None:
             rows.append([str(n), thread.name, texts + f"  !! {step.error}"] + [""] * len(changing))
             continue

@@ -1,0 +1,129 @@
+"""The command line: exit statuses, directories, replay, version."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from racecheck import __version__
+from racecheck.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEED = os.path.join(ROOT, "scenarios", "dirty_unlocked.yaml")
+
+UNEXPECTED = """
+racecheck: 1
+title: expects safe, but is not
+state: {x: 0}
+threads:
+  a:
+    steps:
+      - {step: set, do: x = 1}
+invariants:
+  zero: x == 0
+"""
+
+FOREVER = """
+racecheck: 1
+title: counts forever
+livelock: allowed
+state: {n: 0}
+threads:
+  a:
+    steps:
+      - while: "True"
+        steps:
+          - {step: n++, do: n += 1}
+"""
+
+
+def test_seed_exits_zero_and_prints_the_table(capsys):
+    assert main([SEED]) == 0
+    out = capsys.readouterr().out
+    assert "variant unlocked: violation of invariant page_not_lost" in out
+    assert out.rstrip().splitlines()[-1].split()[:3] == ["trylock", "safe", "safe"]
+
+
+def test_mismatch_exits_one(write_scenario, capsys):
+    assert main([write_scenario(UNEXPECTED)]) == 1
+    assert "NOT AS EXPECTED" in capsys.readouterr().out
+
+
+def test_bound_exits_three_and_says_inconclusive(write_scenario, capsys):
+    assert main([write_scenario(FOREVER), "--max-states", "100"]) == 3
+    out = capsys.readouterr().out
+    assert "inconclusive (stopped at the --max-states bound)" in out
+    assert "safe" not in out.split("inconclusive")[0].split(":", 1)[1]
+
+
+def test_timeout_bound(write_scenario, capsys):
+    assert main([write_scenario(FOREVER), "--timeout", "0.2"]) == 3
+    assert "--timeout bound" in capsys.readouterr().out
+
+
+def test_directory_is_searched_for_scenarios(tmp_path, capsys):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.yaml").write_text(open(SEED).read())
+    (tmp_path / "ci.yaml").write_text("jobs: {}\n")          # not a scenario: skipped
+    assert main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert [line for line in out.splitlines() if line.startswith("== ")] == \
+        [f"== {tmp_path / 'sub' / 'a.yaml'}: zswap writeback marks a swapcache folio dirty without the folio lock"]
+
+
+def test_one_bad_file_among_good_ones_exits_two(write_scenario, capsys):
+    bad = write_scenario("racecheck: 1\ntitle: x\n")
+    assert main([SEED, bad]) == 2
+    captured = capsys.readouterr()
+    assert "variant trylock" in captured.out
+    assert "missing required key 'state'" in captured.err
+
+
+def test_variant_selection(capsys):
+    assert main([SEED, "--variant", "trylock"]) == 0
+    out = capsys.readouterr().out
+    assert "variant trylock: safe" in out and "variant v1" not in out
+
+
+def test_replay_prints_the_state_after_every_step(capsys):
+    status = main([SEED, "--variant", "unlocked", "--schedule", "reclaim,writeback*3,reclaim*3,writeback*2"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "replay of 9 steps" in out
+    assert "unchanged: next_id = 2" in out
+    assert "after step 9: invariant page_not_lost is violated" in out
+    rows = [line for line in out.splitlines() if line[:2].strip().isdigit()]
+    assert len(rows) == 10                       # the initial state and 9 steps
+    assert rows[6].split()[:3] == ["6", "reclaim", "folio_test_dirty(folio)"]
+    assert rows[7].split()[:7] == ["7", "reclaim", "__remove_mapping(folio)", "True", "False", "False", "False"]
+
+
+def test_replay_needs_a_variant_when_there_are_several(capsys):
+    assert main([SEED, "--schedule", "reclaim"]) == 2
+    assert "choose one with --variant" in capsys.readouterr().err
+
+
+def test_version():
+    out = subprocess.run([sys.executable, "-m", "racecheck", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"racecheck {__version__}"
+
+
+def test_help_lists_exit_statuses():
+    out = subprocess.run([sys.executable, "-m", "racecheck", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for word in ("--variant", "--schedule", "--max-states", "--timeout", "exit status"):
+        assert word in out.stdout
+
+
+def test_no_arguments_is_a_usage_error(capsys):
+    assert main([]) == 2
+    assert "racecheck:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--max-states", "0"], ["--timeout", "-1"], ["--bogus"]])
+def test_bad_options_are_usage_errors(argv, capsys):
+    assert main([SEED] + argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("racecheck: ") and "Traceback" not in err

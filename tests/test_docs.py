@@ -1,0 +1,42 @@
+"""The examples in the README and docs are scenarios too: they must work."""
+
+import os
+import re
+
+from racecheck.explore.check import check_variant
+from racecheck.explore.result import Outcome
+from racecheck.scenario.loader import load_scenario
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def yaml_blocks(path):
+    text = open(os.path.join(ROOT, path)).read()
+    return [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith("racecheck:")]
+
+
+def check_blocks(path, tmp_path):
+    blocks = yaml_blocks(path)
+    assert blocks, f"no scenario examples in {path}"
+    for i, block in enumerate(blocks):
+        file = tmp_path / f"example{i}.yaml"
+        file.write_text(block)
+        scenario = load_scenario(str(file))
+        for variant in scenario.variants:
+            assert check_variant(scenario, variant).outcome is Outcome.MATCH, (path, i, variant.name)
+
+
+def test_readme_example_scenario_works(tmp_path):
+    check_blocks("README.md", tmp_path)
+
+
+def test_readme_commands_are_the_set_up_commands():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    assert ".venv/bin/racecheck scenarios/dirty_unlocked.yaml" in text
+    assert "pip install -q -e '.[test]' && .venv/bin/python -m pytest -q" in text
+    ci = open(os.path.join(ROOT, ".ci", "run")).read()
+    assert ".venv/bin/python -m pytest -q" in ci
+
+
+def test_format_doc_example_scenarios_work(tmp_path):
+    check_blocks("docs/format.md", tmp_path)

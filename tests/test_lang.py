@@ -1,0 +1,153 @@
+"""The code language: what it accepts, what it means once compiled."""
+
+import pytest
+
+from racecheck.errors import ScenarioError
+from racecheck.model.runtime import Chooser
+from racecheck.scenario.values import StepError
+
+HEADER = """
+racecheck: 1
+title: t
+params: {k: 3}
+state:
+  x: 0
+  xs: [1, 2, 3]
+  rec: {a: 1, b: [true, false]}
+  out: null
+threads:
+  t:
+    locals: {l: 0}
+    steps:
+      - step: s
+        do: |
+{code}
+"""
+
+
+def run_code(program, code: str):
+    """Run one do-block on the initial state; return the shared values."""
+    text = HEADER.replace("{code}", "\n".join("          " + line for line in code.strip().splitlines()))
+    prog = program(text)
+    init = next(prog.initial_states())[1]
+    after = prog.execute(init, 0, Chooser())
+    return dict(zip(prog.shared_names, after[:prog.shared_count]))
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("1 + 2 * 3", 7),
+    ("-7 // 2", -4),
+    ("-7 % 3", 2),
+    ("xs[-1]", 3),
+    ("rec.b[1]", False),
+    ("len(xs) + k", 6),
+    ("sum(v for v in xs if v > 1)", 5),
+    ("[v * 2 for v in xs]", (2, 4, 6)),
+    ("max(xs) if x == 0 else 0", 3),
+    ("any(v == 2 for v in xs) and not all(v == 2 for v in xs)", True),
+    ("3 in xs", True),
+    ("'swap' not in ('folio', 'swap')", False),
+    ("out is None", True),
+    ("min(3, 1, 2)", 1),
+    ("abs(-4)", 4),
+    ("range(3)", (0, 1, 2)),
+    ("[(i, v) for i, v in [(0, 1)]]", ((0, 1),)),
+    ("1 < x + 2 < 3", True),
+])
+def test_expressions_follow_python(program, expr, expected):
+    assert run_code(program, f"out = {expr}")["out"] == expected
+
+
+def test_field_and_element_assignment_rebuild_values(program):
+    shared = run_code(program, "rec.b[0] = False\nxs[1] += 10\nx |= 1")
+    assert shared["rec"].shape.fields == ("a", "b")
+    assert dict(shared["rec"].items()) == {"a": 1, "b": (False, False)}
+    assert shared["xs"] == (1, 12, 3)
+    assert shared["x"] == 1
+
+
+def test_and_or_short_circuit(program):
+    # xs[10] would fail; short-circuit means it is never evaluated
+    assert run_code(program, "out = x == 1 and xs[10] == 0")["out"] is False
+    assert run_code(program, "out = x == 0 or xs[10] == 0")["out"] is True
+
+
+def test_if_elif_else_and_return(program):
+    shared = run_code(program, "if x == 1:\n    out = 1\nelif x == 0:\n    out = 2\n    return\nelse:\n    out = 3\nx = 9")
+    assert shared["out"] == 2 and shared["x"] == 0
+
+
+@pytest.mark.parametrize("code, message", [
+    ("out = xs[5]", "index 5 out of range"),
+    ("out = rec.c", None),                       # refused at load: no such field anywhere
+    ("out = x.a", "cannot read field 'a' of int"),
+    ("out = 1 // x", "ZeroDivisionError"),
+    ("out = len(x)", "TypeError"),
+    ("out = 'a' < 1", "TypeError"),
+    ("assert x == 1, 'x must be one'", "x must be one"),
+    ("out = [0] * 1000000", "longer than"),
+    ("out = range(10000000)", "range() of more than"),
+    ("out = len(rec)", "record cannot be iterated"),
+])
+def test_runtime_failures_are_step_errors(program, code, message):
+    if message is None:
+        with pytest.raises(ScenarioError):
+            run_code(program, code)
+        return
+    with pytest.raises(StepError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run_code(program, code)
+
+
+def test_choose_alternatives_are_enumerated(program):
+    prog = program(HEADER.replace("{code}", "          x = choose(1, 2)\n          out = choose('a', 'b', 'c')"))
+    init = next(prog.initial_states())[1]
+    results = []
+    chooser = Chooser()
+    while chooser is not None:
+        after = prog.execute(init, 0, chooser)
+        results.append((chooser.used(), after[0], after[3]))
+        plan = chooser.next_plan()
+        chooser = Chooser(plan) if plan is not None else None
+    assert results == [((), 1, "a"), ((0, 1), 1, "b"), ((0, 2), 1, "c"),
+                       ((1,), 2, "a"), ((1, 1), 2, "b"), ((1, 2), 2, "c")]
+
+
+@pytest.mark.parametrize("code, phrase", [
+    ("import os", "import is not in the code language"),
+    ("out = (lambda: 1)()", "only the functions"),
+    ("out = rec.__class__", "dunder attribute '__class__'"),
+    ("out = open('f')", "call to 'open' is not allowed"),
+    ("out = 2 ** 8", "'**' is not in the code language"),
+    ("out = 4 / 2", "'/' (use '//') is not in the code language"),
+    ("out = f'{x}'", "f-strings is not in the code language"),
+    ("out = {1: 2}", "dict literals"),
+    ("for i in xs:\n    x = i", "'for' loops"),
+    ("out = xs[0:2]", "slices"),
+    ("out = 1.5", "floats are not values"),
+    ("nosuch = 1", "assignment to undeclared name 'nosuch'"),
+    ("k = 1", "cannot assign to param 'k'"),
+    ("tid = 1", "cannot assign to 'tid'"),
+    ("out = xx", "unknown variable 'xx'"),
+    ("out = x is 1", "'is' and 'is not' compare only with None"),
+    ("out = choose(1, 2) + 1", "choose() may only be the whole right side"),
+    ("a = b = 1", "assign one target at a time"),
+    ("return 1", "'return' takes no value"),
+    ("len(xs)", "expression statements"),
+])
+def test_constructs_outside_the_language_are_refused(program, code, phrase):
+    with pytest.raises(ScenarioError) as info:
+        run_code(program, code)
+    assert phrase in info.value.message
+
+
+def test_unknown_variable_gets_a_hint(program):
+    with pytest.raises(ScenarioError) as info:
+        run_code(program, "out = rek.a")
+    assert info.value.hint == "did you mean 'rec'?"
+
+
+def test_error_position_points_into_the_block(program):
+    with pytest.raises(ScenarioError) as info:
+        run_code(program, "x = 1\nout = nosuch + 1")
+    # the do block starts on line 15 of HEADER at column 11; line 2 of the code
+    assert (info.value.pos.line, info.value.pos.col) == (17, 17)

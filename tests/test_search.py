@@ -1,0 +1,330 @@
+"""The explorer: exact state counts, every kind of violation, bounds."""
+
+import pytest
+
+from racecheck.explore.result import Bounds, ExitReason, Outcome, Verdict
+from racecheck.explore.search import explore
+from racecheck.explore.trace import confirm
+
+INDEPENDENT = """
+racecheck: 1
+title: two threads, two independent steps each
+state: {x: 0, y: 0}
+threads:
+  a:
+    steps:
+      - {step: x1, do: x += 1}
+      - {step: x2, do: x += 1}
+  b:
+    steps:
+      - {step: y1, do: y += 1}
+      - {step: y2, do: y += 1}
+final:
+  both: x == 2 and y == 2
+"""
+
+MUTEX = """
+racecheck: 1
+title: a lock around a critical section
+state: {locked: false, inside: 0}
+threads:
+  a: &worker
+    steps:
+      - {step: lock, await: not locked, do: locked = True}
+      - {step: enter, do: inside += 1}
+      - {step: "leave; unlock", do: "inside -= 1\\nlocked = False"}
+  b: *worker
+invariants:
+  exclusive: inside <= 1
+"""
+
+
+def names(program):
+    return [t.name for t in program.threads]
+
+
+def test_independent_steps_give_the_full_grid(program):
+    prog = program(INDEPENDENT)
+    result = explore(prog)
+    assert result.verdict is Verdict.SAFE
+    assert (result.stats.states, result.stats.transitions, result.stats.depth) == (9, 12, 4)
+    assert result.exit_reason is ExitReason.EXHAUSTED
+
+
+def test_mutex_is_safe_with_exact_counts(program):
+    result = explore(program(MUTEX))
+    assert result.verdict is Verdict.SAFE
+    assert (result.stats.states, result.stats.transitions, result.stats.depth) == (12, 12, 6)
+
+
+def test_mutex_without_await_breaks_exclusion_in_shortest_order(program):
+    prog = program(MUTEX.replace("await: not locked, ", ""))
+    result = explore(prog)
+    assert result.verdict is Verdict.VIOLATION
+    assert result.violation.describe() == "invariant exclusive"
+    assert result.violation.schedule.format(names(prog)) == "a*2,b*2"
+    confirm(prog, result.violation)
+
+
+def test_lost_update_violates_final_check(program):
+    prog = program("""
+        racecheck: 1
+        title: lost update
+        state: {c: 0}
+        threads:
+          a: &inc
+            locals: {tmp: 0}
+            steps:
+              - {step: tmp = c, do: tmp = c}
+              - {step: c = tmp + 1, do: c = tmp + 1}
+          b: *inc
+        final:
+          counted: c == 2
+        """)
+    result = explore(prog)
+    assert result.violation.describe() == "final counted"
+    assert result.violation.schedule.format(names(prog)) == "a,b,a,b"
+
+
+def test_abba_deadlock(program):
+    prog = program("""
+        racecheck: 1
+        title: AB-BA
+        state: {A: false, B: false}
+        threads:
+          a:
+            steps:
+              - {step: lock A, await: not A, do: A = True}
+              - {step: lock B, await: not B, do: B = True}
+              - {step: unlock, do: "A = False\\nB = False"}
+          b:
+            steps:
+              - {step: lock B, await: not B, do: B = True}
+              - {step: lock A, await: not A, do: A = True}
+              - {step: unlock, do: "A = False\\nB = False"}
+        """)
+    result = explore(prog)
+    assert result.violation.kind == "deadlock"
+    assert result.violation.schedule.format(names(prog)) == "a,b"
+
+
+def test_deadlock_allowed_is_not_reported(program):
+    prog = program("""
+        racecheck: 1
+        title: waits forever
+        deadlock: allowed
+        state: {go: false}
+        threads:
+          a:
+            steps:
+              - {step: wait, await: go}
+        """)
+    result = explore(prog)
+    assert result.verdict is Verdict.SAFE
+    assert result.stats.states == 1
+
+
+SPIN = """
+racecheck: 1
+title: spins on a flag nobody sets
+state: {flag: 0, other: 0}
+threads:
+  a:
+    steps:
+      - while: flag == 0
+        steps:
+          - {step: cpu_relax(), do: other = other}
+  b:
+    steps:
+      - {step: b, do: other = 0}
+"""
+
+
+def test_livelock_is_found_with_a_cycle(program):
+    prog = program(SPIN)
+    result = explore(prog)
+    assert result.violation.kind == "livelock"
+    assert result.violation.schedule.format(names(prog)) == "-"
+    assert result.violation.cycle.format(names(prog)) == "a*2"
+    confirm(prog, result.violation)
+
+
+def test_livelock_allowed(program):
+    result = explore(program(SPIN.replace("title:", "livelock: allowed\ntitle:")))
+    assert result.verdict is Verdict.SAFE
+
+
+def test_retry_loop_that_can_finish_is_not_a_livelock(program):
+    result = explore(program("""
+        racecheck: 1
+        title: retry until the other thread sets the flag
+        state: {flag: false}
+        threads:
+          a:
+            steps:
+              - while: not flag
+                steps:
+                  - {step: retry, do: pass}
+          b:
+            steps:
+              - {step: set, do: flag = True}
+        """))
+    assert result.verdict is Verdict.SAFE
+
+
+def test_assert_and_runtime_error(program):
+    prog = program("""
+        racecheck: 1
+        title: use after free
+        state: {freed: false, pages: [1, 2]}
+        threads:
+          a:
+            steps:
+              - {step: free, do: freed = True}
+          b:
+            steps:
+              - {step: use, do: "assert not freed, 'use after free'"}
+              - {step: index, do: "pages[2] = 0"}
+        expect: {violation: error}
+        """)
+    result = explore(prog, expect=prog.variant.expect)
+    kinds = {v.kind: v for v in (result.violation,) + result.others}
+    assert kinds["assert"].message == "use after free"
+    assert kinds["assert"].schedule.format(names(prog)) == "a,b"
+    assert "index 2 out of range" in kinds["error"].message
+    assert result.violation.kind == "error"          # the expected one is reported first
+    assert result.outcome(prog.variant.expect) is Outcome.MATCH
+
+
+def test_unbounded_counter_is_inconclusive_never_safe(program):
+    prog = program("""
+        racecheck: 1
+        title: counts forever
+        livelock: allowed
+        state: {n: 0}
+        threads:
+          a:
+            steps:
+              - while: "True"
+                steps:
+                  - {step: n++, do: n += 1}
+        """)
+    result = explore(prog, Bounds(max_states=50))
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert result.exit_reason is ExitReason.MAX_STATES
+    assert result.stats.states >= 50
+    assert result.outcome(prog.variant.expect) is Outcome.INCONCLUSIVE
+    deep = explore(prog, Bounds(max_depth=10))
+    assert deep.exit_reason is ExitReason.MAX_DEPTH and deep.verdict is Verdict.INCONCLUSIVE
+
+
+def test_local_steps_join_the_step_before(program):
+    prog = program("""
+        racecheck: 1
+        title: local steps are not scheduling points
+        state: {x: 0}
+        threads:
+          a:
+            locals: {l: 0}
+            steps:
+              - {step: l = 1, do: l = 1}        # runs in the initial state
+              - {step: x = l, do: x = l}
+              - {step: l = 2, do: l = 2}        # joins x = l
+              - if: l == 2                       # so does this test
+                then:
+                  - {step: x = 5, do: x = 5}
+        """)
+    result = explore(prog)
+    assert (result.stats.states, result.stats.transitions) == (3, 2)
+    [(_, init)] = list(prog.initial_states())
+    assert init[prog.threads[0].pc_slot] == 1    # the local prefix already ran
+
+
+def test_copies_and_tid(program):
+    result = explore(program("""
+        racecheck: 1
+        title: copies
+        state: {xs: [0, 0, 0]}
+        threads:
+          w:
+            copies: 3
+            steps:
+              - {step: "xs[tid] = 1", do: "xs[tid] = tid + 1"}
+        final:
+          all_set: xs == [1, 2, 3]
+        """))
+    assert result.verdict is Verdict.SAFE
+    assert result.stats.states == 8
+
+
+def test_choose_gives_one_successor_per_alternative(program):
+    prog = program("""
+        racecheck: 1
+        title: choose
+        state: {x: 0}
+        threads:
+          a:
+            steps:
+              - {step: pick, do: "x = choose(1, 2, 3)"}
+        invariants:
+          not_three: x != 3
+        """)
+    result = explore(prog)
+    assert result.violation.schedule.format(names(prog)) == "a:2"
+    confirm(prog, result.violation)
+
+
+def test_goto_and_call_group_return(program):
+    prog = program("""
+        racecheck: 1
+        title: goto and return
+        state: {n: 0, after: false}
+        threads:
+          a:
+            steps:
+              - call: helper()
+                steps:
+                  - label: again
+                    step: n++
+                    do: |
+                      n += 1
+                      if n == 3:
+                          return
+                    goto: again
+                  - {step: unreachable, do: n = 100}
+              - {step: after, do: after = True}
+        final:
+          three: n == 3 and after
+        """)
+    result = explore(prog)
+    assert result.verdict is Verdict.SAFE
+    assert result.stats.states == 5     # n = 0, 1, 2, 3, then after
+
+
+def test_same_scenario_same_result(program):
+    text = MUTEX.replace("await: not locked, ", "")
+    first = explore(program(text))
+    second = explore(program(text))
+    assert first.violation == second.violation
+    assert first.stats.states == second.stats.states
+
+
+@pytest.mark.parametrize("variant, states, schedule", [
+    ("v1", 41, "reclaim,writeback*3,reclaim*3,writeback"),
+    ("unlocked", 54, "reclaim,writeback*3,reclaim*3,writeback*2"),
+    ("trylock", 54, None),
+])
+def test_seed_counts_and_counterexamples_are_pinned(variant, states, schedule):
+    from racecheck.model.program import Program
+    from racecheck.scenario.loader import load_scenario
+    scenario = load_scenario("scenarios/dirty_unlocked.yaml")
+    chosen = scenario.variant(variant)
+    prog = Program(scenario, chosen)
+    result = explore(prog, expect=chosen.expect)
+    assert result.stats.states == states
+    if schedule is None:
+        assert result.verdict is Verdict.SAFE
+        assert result.exit_reason is ExitReason.EXHAUSTED
+    else:
+        assert result.violation.schedule.format(names(prog)) == schedule
+        confirm(prog, result.violation)
