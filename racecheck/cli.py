@@ -19,7 +19,7 @@ from racecheck.explore.schedule import parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
 from racecheck.model.program import Program
 from racecheck.report.replay import render_replay
-from racecheck.report.text import render_table, render_variant
+from racecheck.report.text import describe_end, render_table, render_variant
 from racecheck.scenario.loader import load_scenario, looks_like_scenario
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_BOUND, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 70, 130
@@ -213,8 +213,7 @@ def _replay(path: str, variant_name: str | None, text: str) -> int:
     found = violations_at_end(program, trace)
     if found:
         for kind, name, message in found:
-            what = f"{kind} {name}" if kind in ("invariant", "final") else kind
-            print(f"after step {len(trace.steps)}: {what} is violated" + (f": {message}" if message else ""))
+            print(f"after step {len(trace.steps)}: {describe_end(kind, name, message)}")
     else:
         state = trace.final_state
         done = "all threads have finished" if program.finished(state) else "no violation in the last state"

@@ -328,3 +328,39 @@ def test_seed_counts_and_counterexamples_are_pinned(variant, states, schedule):
     else:
         assert result.violation.schedule.format(names(prog)) == schedule
         confirm(prog, result.violation)
+
+
+def test_failure_while_building_the_initial_state_is_an_error_violation(program):
+    prog = program("""
+        racecheck: 1
+        title: the local prefix fails
+        state: {x: 0}
+        threads:
+          a:
+            locals: {l: [1]}
+            steps:
+              - {step: bad, do: "l = l[3]"}
+              - {step: s, do: x = 1}
+        """)
+    result = explore(prog)
+    assert result.violation.kind == "error"
+    assert "index 3 out of range" in result.violation.message
+    trace = confirm(prog, result.violation)
+    assert trace.init_error is not None and trace.init_thread == 0
+
+
+def test_deadlock_at_the_depth_bound_is_still_found(program):
+    prog = program("""
+        racecheck: 1
+        title: blocks after two steps
+        state: {x: 0, go: false}
+        threads:
+          a:
+            steps:
+              - {step: one, do: x = 1}
+              - {step: two, do: x = 2}
+              - {step: wait, await: go}
+        """)
+    result = explore(prog, Bounds(max_depth=2))
+    assert result.violation is not None and result.violation.kind == "deadlock"
+    assert explore(prog, Bounds(max_depth=1)).verdict is Verdict.INCONCLUSIVE

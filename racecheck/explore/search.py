@@ -120,10 +120,8 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE) -> Explora
         if goal is not None:
             exit_reason = ExitReason.FOUND
             break
-        if max_depth is not None and depth >= max_depth:
-            if any(any(enabled(states[sid], t) for t in threads) for sid in level):
-                exit_reason = ExitReason.MAX_DEPTH
-            break
+        # at the depth bound, states are still checked (deadlock) but not expanded
+        expand = max_depth is None or depth < max_depth
         next_level = []
         stop = False
         for sid in level:
@@ -145,6 +143,9 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE) -> Explora
                         terminal[sid] = True
                     continue
                 any_enabled = True
+                if not expand:
+                    exit_reason = ExitReason.MAX_DEPTH
+                    break
                 chooser = Chooser()
                 while chooser is not None:
                     try:

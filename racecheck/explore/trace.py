@@ -53,6 +53,8 @@ class Trace:
     initial: tuple
     init_rows: tuple
     steps: tuple
+    init_error: StepError | None = None   # the initial state could not be built
+    init_thread: int | None = None        # ... because this thread's code failed
 
     @property
     def final_state(self) -> tuple:
@@ -65,10 +67,20 @@ class Trace:
     def failed(self) -> TraceStep | None:
         return self.steps[-1] if self.steps and self.steps[-1].error is not None else None
 
+    @property
+    def error(self) -> StepError | None:
+        """The failure the trace ends in, if a step (or the initial state) failed."""
+        failed = self.failed
+        return failed.error if failed is not None else self.init_error
+
 
 def replay(program: Program, schedule: Schedule) -> Trace:
     """Run ``schedule``; a step that cannot run is a ``UsageError``."""
-    initial, init_rows = _initial(program, schedule.init)
+    initial, init_rows, failure = _initial(program, schedule.init)
+    if failure is not None:
+        if schedule.steps:
+            raise UsageError(f"the initial state cannot be built ({failure[1]}); the schedule cannot run")
+        return Trace(schedule, initial, init_rows, (), failure[1], failure[0])
     state = initial
     steps = []
     for n, (t, picks) in enumerate(schedule.steps, start=1):
@@ -95,11 +107,14 @@ def replay(program: Program, schedule: Schedule) -> Trace:
 def _initial(program: Program, picks: tuple):
     chooser = Chooser(picks)
     log: list = []
-    state = program.run_prefixes(program.base_state(), chooser, log)
+    base = program.base_state()
+    state = program.run_prefixes(base, chooser, log)
+    failure = None
     if isinstance(state, InitialFailure):
         if isinstance(state[0], ChoiceOutOfRange):
             raise UsageError(f"schedule init: {state[0]}")
-        raise UsageError(f"the initial state cannot be built: {state[0]}")
+        threads = [e[1] for e in log if e[0] == "thread"]
+        failure, state = (threads[-1], state[0]), base
     rows = []
     current = None
     chunk: list = []
@@ -110,7 +125,7 @@ def _initial(program: Program, picks: tuple):
             current, chunk = event[1], []
         else:
             chunk.append(event)
-    return state, tuple(rows)
+    return state, tuple(rows), failure
 
 
 def _check_can_run(program: Program, state: tuple, t: int, n: int) -> None:
@@ -164,10 +179,10 @@ def _coalesce(writes: list) -> tuple:
 
 def violations_at_end(program: Program, trace: Trace) -> list:
     """The violations the last state of ``trace`` (or its failed step) shows."""
-    failed = trace.failed
-    if failed is not None:
-        kind = "assert" if isinstance(failed.error, AssertFailed) else "error"
-        return [(kind, kind, str(failed.error))]
+    error = trace.error
+    if error is not None:
+        kind = "assert" if isinstance(error, AssertFailed) else "error"
+        return [(kind, kind, str(error))]
     state = trace.final_state
     result = []
     try:

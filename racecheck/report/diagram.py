@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from racecheck.explore.trace import Row, Trace
 from racecheck.model.program import BRANCH, Program
-from racecheck.scenario.values import format_value
+from racecheck.scenario.values import AssertFailed, format_value
 
 GAP = 4
 MAX_NOTE = 60
@@ -33,18 +33,24 @@ def render_rows(program: Program, trace: Trace, cycle: Trace | None = None) -> l
     paths = [()] * len(program.threads)
     for row in trace.init_rows:
         cells.extend(_cells(program, row, paths))
+    if trace.init_error is not None:
+        cells.append(_failure_cell(trace.init_thread, trace.init_error, paths))
     for step in trace.steps:
         for row in step.rows:
             cells.extend(_cells(program, row, paths))
         if step.error is not None:
-            kind = "assert fails" if type(step.error).__name__ == "AssertFailed" else "error"
-            cells.append((step.thread, _indent(paths[step.thread]) + f"!! {kind}", f": {_clip(str(step.error))}"))
+            cells.append(_failure_cell(step.thread, step.error, paths))
     if cycle is not None:
         cells.append((None, "-- from here on, these steps can repeat forever --", ""))
         for step in cycle.steps[len(trace.steps):]:
             for row in step.rows:
                 cells.extend(_cells(program, row, paths))
     return _layout(program, cells)
+
+
+def _failure_cell(thread: int, error, paths: list) -> tuple:
+    kind = "assert fails" if isinstance(error, AssertFailed) else "error"
+    return (thread, _indent(paths[thread]) + f"!! {kind}", f": {_clip(str(error))}")
 
 
 def _cells(program: Program, row: Row, paths: list) -> list:

@@ -84,7 +84,7 @@ def _violation_lines(checked: CheckedVariant) -> list:
                 "the threads can only repeat the steps after the marked line."]
     word = "assert failed" if violation.kind == "assert" else "run-time error"
     failed = checked.trace.failed
-    where = ""
+    where = " while building the initial state" if checked.trace.init_error is not None else ""
     if failed is not None:
         thread = program.threads[failed.thread]
         pc = failed.rows[-1].pc if failed.rows else None
@@ -105,6 +105,15 @@ def _blocked(checked: CheckedVariant) -> list:
             instr = thread.instrs[pc]
             lines.append(f"    {thread.name}: waits in '{instr.text}' for {instr.node.await_.one_line()}")
     return lines
+
+
+def describe_end(kind: str, name: str, message: str) -> str:
+    """One line for a violation a replayed schedule ends in."""
+    if kind in ("invariant", "final"):
+        return f"{kind} {name} is violated"
+    if kind == "deadlock":
+        return "deadlock: no thread can run, and not all have finished"
+    return ("assert fails: " if kind == "assert" else "run-time error: ") + message
 
 
 def render_table(checked_list: list) -> str:
