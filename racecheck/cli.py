@@ -14,7 +14,7 @@ import sys
 from racecheck import __version__
 from racecheck.errors import InternalError, ScenarioError, UsageError
 from racecheck.explore.check import check_variant, select_variants
-from racecheck.explore.result import Bounds, Outcome
+from racecheck.explore.result import Bounds, ExitReason, Outcome
 from racecheck.explore.schedule import parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
 from racecheck.model.program import Program
@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="do not expand states more than N steps from the start")
     parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                         help="stop a variant's search after this many seconds")
+    parser.add_argument("--no-reduction", action="store_true",
+                        help="explore every interleaving: no partial-order reduction, no merging of "
+                             "states that differ only in dead values")
+    parser.add_argument("--hash-compact", action="store_true",
+                        help="store 64-bit fingerprints of states instead of the states (less memory; "
+                             "prints the probability that a collision hid a state)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress line on stderr")
     return parser
 
 
@@ -106,6 +114,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("racecheck: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (racecheck ... | head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except InternalError as exc:
         _internal(str(exc))
         return EXIT_INTERNAL
@@ -123,6 +136,8 @@ def _internal(message: str) -> None:
 def _main(argv) -> int:
     args = build_parser().parse_args(argv)
     bounds = Bounds(args.max_states, args.max_depth, args.timeout)
+    options = dict(reduction=not args.no_reduction, hash_compact=args.hash_compact,
+                   progress=None if args.quiet or not sys.stderr.isatty() else _progress)
     files = find_scenarios(args.paths)
     if args.schedule is not None:
         if len(files) != 1:
@@ -132,7 +147,9 @@ def _main(argv) -> int:
     for n, path in enumerate(files):
         if n:
             print()
-        status = _worse(status, _check_file(path, args.variant, bounds))
+        status = _worse(status, _check_file(path, args.variant, bounds, options))
+        if status == EXIT_INTERRUPTED:
+            break
     return status
 
 
@@ -154,7 +171,19 @@ def find_scenarios(paths) -> list:
     return files
 
 
-def _check_file(path: str, variant_name: str | None, bounds: Bounds) -> int:
+def _progress(states: int, transitions: int, depth: int, seconds: float) -> None:
+    rate = states / seconds if seconds > 0 else 0
+    sys.stderr.write(f"\r  {states:,} states, depth {depth}, {rate:,.0f} states/s, {seconds:.0f} s ")
+    sys.stderr.flush()
+
+
+def _end_progress(options: dict) -> None:
+    if options.get("progress") is not None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: dict) -> int:
     try:
         scenario = load_scenario(path)
     except ScenarioError as exc:
@@ -168,10 +197,14 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds) -> int:
     print(f"== {path}: {scenario.title}")
     results = []
     for variant in variants:
-        checked = check_variant(scenario, variant, bounds)
+        checked = check_variant(scenario, variant, bounds, **options)
+        _end_progress(options)
         results.append(checked)
         print()
         print(render_variant(checked, path))
+        if checked.exploration.exit_reason is ExitReason.INTERRUPTED:
+            print("racecheck: interrupted; the statistics above are those of the partial search", file=sys.stderr)
+            return EXIT_INTERRUPTED
     if len(scenario.variants) > 1 or variant_name:
         print()
         print(render_table(results))
@@ -188,7 +221,7 @@ def _status(results) -> int:
 
 
 def _worse(a: int, b: int) -> int:
-    rank = {EXIT_OK: 0, EXIT_BOUND: 1, EXIT_MISMATCH: 2, EXIT_USAGE: 3}
+    rank = {EXIT_OK: 0, EXIT_BOUND: 1, EXIT_MISMATCH: 2, EXIT_USAGE: 3, EXIT_INTERRUPTED: 4}
     return a if rank.get(a, 4) >= rank.get(b, 4) else b
 
 

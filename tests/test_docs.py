@@ -40,3 +40,21 @@ def test_readme_commands_are_the_set_up_commands():
 
 def test_format_doc_example_scenarios_work(tmp_path):
     check_blocks("docs/format.md", tmp_path)
+
+
+def test_readme_diagram_is_what_the_seed_prints(capsys):
+    import re
+
+    from racecheck.cli import main
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        assert main(["scenarios/dirty_unlocked.yaml"]) == 0
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    actual = out[out.index("variant unlocked"):out.index("variant trylock")].rstrip()
+    text = open(os.path.join(ROOT, "README.md")).read()
+    pasted = re.search(r"```\n(variant unlocked.*?)\n```", text, re.S).group(1)
+    timing = re.compile(r"\d+\.\d\d s\b")
+    assert timing.sub("#", pasted) == timing.sub("#", actual), "paste the new diagram into README.md"

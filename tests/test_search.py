@@ -45,14 +45,17 @@ def names(program):
 
 def test_independent_steps_give_the_full_grid(program):
     prog = program(INDEPENDENT)
-    result = explore(prog)
+    result = explore(prog, reduction=False)
     assert result.verdict is Verdict.SAFE
     assert (result.stats.states, result.stats.transitions, result.stats.depth) == (9, 12, 4)
+    reduced = explore(prog)
+    assert reduced.verdict is Verdict.SAFE and reduced.reduced
+    assert (reduced.stats.states, reduced.stats.transitions) == (5, 4)   # one interleaving
     assert result.exit_reason is ExitReason.EXHAUSTED
 
 
 def test_mutex_is_safe_with_exact_counts(program):
-    result = explore(program(MUTEX))
+    result = explore(program(MUTEX), reduction=False)
     assert result.verdict is Verdict.SAFE
     assert (result.stats.states, result.stats.transitions, result.stats.depth) == (12, 12, 6)
 
@@ -252,7 +255,7 @@ def test_copies_and_tid(program):
               - {step: "xs[tid] = 1", do: "xs[tid] = tid + 1"}
         final:
           all_set: xs == [1, 2, 3]
-        """))
+        """), reduction=False)
     assert result.verdict is Verdict.SAFE
     assert result.stats.states == 8
 
@@ -309,18 +312,21 @@ def test_same_scenario_same_result(program):
     assert first.stats.states == second.stats.states
 
 
-@pytest.mark.parametrize("variant, states, schedule", [
-    ("v1", 41, "reclaim,writeback*3,reclaim*3,writeback"),
-    ("unlocked", 54, "reclaim,writeback*3,reclaim*3,writeback*2"),
-    ("trylock", 54, None),
+@pytest.mark.parametrize("variant, reduction, states, schedule", [
+    ("v1", False, 41, "reclaim,writeback*3,reclaim*3,writeback"),
+    ("unlocked", False, 54, "reclaim,writeback*3,reclaim*3,writeback*2"),
+    ("trylock", False, 54, None),
+    ("v1", True, 33, "reclaim,writeback*3,reclaim*2,writeback,reclaim"),
+    ("unlocked", True, 43, "reclaim,writeback*3,reclaim*2,writeback*2,reclaim"),
+    ("trylock", True, 44, None),
 ])
-def test_seed_counts_and_counterexamples_are_pinned(variant, states, schedule):
+def test_seed_counts_and_counterexamples_are_pinned(variant, reduction, states, schedule):
     from racecheck.model.program import Program
     from racecheck.scenario.loader import load_scenario
     scenario = load_scenario("scenarios/dirty_unlocked.yaml")
     chosen = scenario.variant(variant)
     prog = Program(scenario, chosen)
-    result = explore(prog, expect=chosen.expect)
+    result = explore(prog, expect=chosen.expect, reduction=reduction)
     assert result.stats.states == states
     if schedule is None:
         assert result.verdict is Verdict.SAFE
@@ -364,3 +370,78 @@ def test_deadlock_at_the_depth_bound_is_still_found(program):
     result = explore(prog, Bounds(max_depth=2))
     assert result.violation is not None and result.violation.kind == "deadlock"
     assert explore(prog, Bounds(max_depth=1)).verdict is Verdict.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("variant, schedule", [
+    ("v1", "writeback*4,reclaim*4"),                    # writeback alone, then reclaim
+    ("unlocked", "writeback*3,reclaim*4,writeback*2"),  # the order the review describes
+])
+def test_reported_counterexample_has_fewest_context_switches(variant, schedule):
+    from racecheck.explore.check import check_variant
+    from racecheck.explore.counterexample import switches
+    from racecheck.scenario.loader import load_scenario
+    scenario = load_scenario("scenarios/dirty_unlocked.yaml")
+    checked = check_variant(scenario, scenario.variant(variant))
+    violation = checked.exploration.violation
+    assert violation.schedule.format(names(checked.program)) == schedule
+    assert checked.minimal
+    # no schedule with fewer switches reaches it: brute force over the full graph
+    assert switches(violation.schedule) == _fewest_switches_brute_force(checked.program, violation.name)
+
+
+def _fewest_switches_brute_force(prog, invariant):
+    """Every schedule of the (small, acyclic) state graph, depth first."""
+    from racecheck.model.runtime import Chooser
+    best = [None]
+
+    def walk(s, last, switched):
+        if invariant in prog.failing_invariants(s):
+            best[0] = switched if best[0] is None else min(best[0], switched)
+            return
+        for t in range(len(prog.threads)):
+            if prog.enabled(s, t):
+                walk(prog.execute(s, t, Chooser()), t, switched + (last not in (None, t)))
+
+    walk(next(prog.initial_states())[1], None, 0)
+    return best[0]
+
+
+def test_hash_compact_gives_the_same_counts_and_a_collision_bound(program):
+    prog = program(MUTEX)
+    exact = explore(prog, reduction=False)
+    compact = explore(prog, reduction=False, hash_compact=True)
+    assert (compact.stats.states, compact.verdict) == (exact.stats.states, exact.verdict)
+    assert 0 < compact.collision_bound < 1e-15
+    assert exact.collision_bound is None
+
+
+def test_a_failing_ample_step_does_not_hide_another_thread_failing(program):
+    prog = program("""
+        racecheck: 1
+        title: two independent asserts
+        state: {x: 0}
+        threads:
+          t0: {steps: [{step: first, do: 'assert x > 0, "t0 fails"'}]}
+          t1: {steps: [{step: second, do: 'assert x > 0, "t1 fails"'}]}
+        expect: {violation: "assert: t1 fails"}
+        """)
+    result = explore(prog, expect=prog.variant.expect)
+    assert result.violation.message == "t1 fails"
+
+
+def test_merged_state_still_has_its_invariant_checked(program):
+    # once p has finished, nothing reads x again: both successors of the
+    # choice have the same live values and are merged into one stored key,
+    # but the second one violates the invariant and must still be seen
+    prog = program("""
+        racecheck: 1
+        title: the last write of x finishes its writer
+        state: {x: 0}
+        threads:
+          p: {steps: [{step: pick, do: "x = choose(0, 1)"}]}
+        invariants:
+          zero: x == 0
+        """)
+    result = explore(prog)
+    assert result.violation.describe() == "invariant zero"
+    assert result.violation.schedule.format(names(prog)) == "p:1"

@@ -8,8 +8,9 @@ report needs. It prints nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from racecheck.explore.counterexample import fewest_switches
 from racecheck.explore.result import Bounds, Exploration, Outcome
 from racecheck.explore.search import explore
 from racecheck.explore.trace import Trace, confirm, replay
@@ -28,18 +29,28 @@ class CheckedVariant:
     trace: Trace | None = None          # the counterexample, replayed
     cycle_trace: Trace | None = None    # for a livelock: schedule + one cycle
     reads: tuple = ()                   # (text, value) the violated property read
+    minimal: bool = True                # the counterexample has the fewest context switches
 
     @property
     def outcome(self) -> Outcome:
         return self.exploration.outcome(self.variant.expect)
 
 
-def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds()) -> CheckedVariant:
+def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(), *,
+                  reduction: bool = True, hash_compact: bool = False, progress=None,
+                  minimize: bool = True) -> CheckedVariant:
     program = Program(scenario, variant)
-    result = explore(program, bounds, variant.expect)
+    result = explore(program, bounds, variant.expect, reduction=reduction,
+                     hash_compact=hash_compact, progress=progress)
     violation = result.violation
     if violation is None:
         return CheckedVariant(scenario, variant, program, result)
+    minimal = True
+    if minimize:
+        confirm(program, violation)      # the search's own schedule must replay too
+        better = fewest_switches(program, violation)
+        violation, minimal = better.violation, better.minimal
+        result = replace(result, violation=violation)
     trace = confirm(program, violation)
     cycle_trace = None
     if violation.cycle is not None:
@@ -48,7 +59,7 @@ def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(
     reads = ()
     if violation.kind in ("invariant", "final"):
         reads = tuple(property_reads(program, violation.name, trace.final_state))
-    return CheckedVariant(scenario, variant, program, result, trace, cycle_trace, reads)
+    return CheckedVariant(scenario, variant, program, result, trace, cycle_trace, reads, minimal)
 
 
 def select_variants(scenario: Scenario, name: str | None) -> tuple:

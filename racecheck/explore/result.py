@@ -27,7 +27,7 @@ class ExitReason(enum.Enum):
 
     def describe(self) -> str:
         return {
-            ExitReason.EXHAUSTED: "every reachable state was explored",
+            ExitReason.EXHAUSTED: "the search was exhaustive",
             ExitReason.FOUND: "the search stopped at the violation it was looking for",
             ExitReason.MAX_STATES: "stopped at the --max-states bound",
             ExitReason.MAX_DEPTH: "states at the --max-depth bound were not expanded",
@@ -122,6 +122,8 @@ class Exploration:
     exit_reason: ExitReason = ExitReason.EXHAUSTED
     bounds: Bounds = field(default_factory=Bounds)
     checked: tuple = ()                 # what was checked, for the report
+    reduced: bool = False               # partial-order reduction was used
+    collision_bound: float | None = None  # hash-compact: P(a fingerprint collision hid a state) <= this
 
     def outcome(self, expect) -> Outcome:
         found = [v for v in (self.violation,) + self.others if v is not None]

@@ -1,9 +1,13 @@
 """Exhaustive breadth-first search over every interleaving.
 
 Breadth-first order makes the first violation found a shortest one (fewest
-transitions), as TLC does. Every state is kept exactly (a dict from the state
-tuple to its number), with its parent and the step that reached it, so any
-violation becomes a schedule by walking parents back to an initial state.
+transitions, within the reduced graph when reduction is on), as TLC does.
+Visited states are kept in a set: exactly (the state tuples), or, with
+``hash_compact``, as 64-bit fingerprints (Python's hash of the state tuple;
+a collision would wrongly treat a new state as visited, and the result
+reports an upper bound on the probability that one happened). A state's
+number, its parent's number and the step that reached it are kept in flat
+arrays, so any violation becomes a schedule by walking parents back.
 
 What is checked, and when:
 
@@ -13,34 +17,38 @@ What is checked, and when:
   successor state);
 * deadlock: a state where some thread has not finished and none can run;
 * livelock: after an exhaustive search, a reachable state from which no
-  state where all threads have finished (nor a deadlock, nor a failing step)
-  can be reached. Found by backward reachability over the stored edges, which
-  are kept only when some thread can loop.
+  ending (all threads finished, a deadlock, or a failing step) can be
+  reached. Found by backward reachability over stored edges, which are kept
+  only when some thread can loop.
 
-Bounds (``--max-states``, ``--max-depth``, ``--timeout``) end the search
-early; the verdict is then ``inconclusive`` unless a violation was found,
-never ``safe``. The search stops at the end of the breadth-first level in
-which the violation it is looking for appeared, so the reported schedule is
-a shortest one among all violations of that kind.
+Bounds (``max_states``, ``max_depth``, ``timeout``) end the search early; the
+verdict is then ``inconclusive`` unless a violation was found, never
+``safe``. The search stops at the end of the breadth-first level in which the
+violation it is looking for appeared, so the reported schedule is a shortest
+one among the violations of that kind it found.
 """
 
 from __future__ import annotations
 
 import time
+from array import array
+from operator import itemgetter
 
 from racecheck.errors import InternalError
+from racecheck.explore.reduction import DeadValues, Reducer
 from racecheck.explore.result import Bounds, ExitReason, Exploration, Stats, Verdict, Violation
 from racecheck.explore.schedule import Schedule
-from racecheck.model.program import InitialFailure, Program, PropertyError
+from racecheck.model.program import USER_ERRORS, InitialFailure, Program, PropertyError, as_step_error
 from racecheck.model.runtime import Chooser
 from racecheck.scenario.schema import SAFE
 from racecheck.scenario.values import AssertFailed, StepError
 
-_CLOCK_EVERY = 512
+_CLOCK_EVERY = 256           # states expanded between looks at the clock
+_PROGRESS_SECONDS = 1.0
 
 
 class _Found:
-    """Violations met so far: the first of each kind, with its length."""
+    """Violations met so far: the shortest of each kind, in order found."""
 
     def __init__(self):
         self.by_key: dict = {}
@@ -49,157 +57,270 @@ class _Found:
         key = (kind, name, message if kind == "assert" else "")
         best = self.by_key.get(key)
         if best is None or length < best[0]:
-            self.by_key[key] = (length, len(self.by_key) if best is None else best[1], kind, name, message, sid, last_step)
+            order = len(self.by_key) if best is None else best[1]
+            self.by_key[key] = (length, order, kind, name, message, sid, last_step)
 
 
-def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE) -> Exploration:
-    """Explore every interleaving of ``program`` within ``bounds``."""
+def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
+            reduction: bool = True, hash_compact: bool = False, progress=None) -> Exploration:
+    """Explore every interleaving of ``program`` within ``bounds``.
+
+    ``progress(states, transitions, depth, seconds)`` is called about once a
+    second while the search runs. Ctrl-C ends the search with exit reason
+    ``INTERRUPTED`` and the statistics so far.
+    """
     start = time.perf_counter()
     deadline = start + bounds.timeout if bounds.timeout else None
-    max_states = bounds.max_states
-    max_depth = bounds.max_depth
-    threads = range(len(program.threads))
-    enabled, execute = program.enabled, program.execute
-    failing_invariants, failing_finals, finished = (
-        program.failing_invariants, program.failing_finals, program.finished)
+    max_states, max_depth = bounds.max_states, bounds.max_depth
     keep_edges = program.may_cycle and not program.livelock_allowed
     check_deadlock = not program.deadlock_allowed
+    reducer = Reducer(program) if reduction and len(program.threads) > 1 else None
+    ample = reducer.ample if reducer is not None else None
+    proviso = reducer is not None and program.may_cycle
+    # merged states would break the replay of livelock cycles: not with edges
+    merge = reduction and not keep_edges
+    dead = DeadValues(program, reducer.tables if reducer else None).key if merge else None
+    if hash_compact:
+        keyof = (lambda s: hash(dead(s))) if dead else hash
+    else:
+        keyof = dead
+    # A successor merged into a visited state may differ from it in dead
+    # values that a finished invariant conjunct reads: check it on its own.
+    recheck = invariants_of(program) if dead else ()
 
-    index: dict = {}
-    states: list = []
-    parent: list = []
-    via: list = []
+    # -- per-thread tables, bound to locals for the loop ----------------------
+    threads = [(t, th.pc_slot, th.guards, th.end) for t, th in enumerate(program.threads)]
+    chooses = [(th.pc_slot, th.chooses) for th in program.threads]
+    steppers = program.steppers()
+    invariants = tuple(fn for _, fn in program.invariants)
+    has_finals = bool(program.finals)
+    pcs_of = _pcs_getter(program)
+    ends = tuple(th.end for th in program.threads)
+
+    # -- storage: one entry per state, numbered in the order found ----------
+    visited = {} if keep_edges else set()     # key [-> number]
+    parent = array("q")                       # number of the state it was reached from
+    via = array("i")                          # thread that took the step (-1: initial)
+    picks: dict = {}                          # number -> choose() picks, when not all 0
+    states: list = []                         # number -> state, kept only for livelock
     edges: list = []
-    terminal: list = []
+    terminal = bytearray()
     found = _Found()
     violating = 0
     transitions = 0
-    exit_reason = ExitReason.EXHAUSTED
 
-    def add_state(s, pid, step, length):
+    def add_state(s, key, pid, t, chosen, length):
+        """Store a new state and check the properties that hold in states."""
         nonlocal violating
-        sid = len(states)
-        index[s] = sid
-        states.append(s)
+        sid = len(parent)
         parent.append(pid)
-        via.append(step)
+        via.append(t)
+        if chosen:
+            picks[sid] = chosen
         if keep_edges:
+            visited[key] = sid
+            states.append(s)
             edges.append([])
-            terminal.append(False)
-        bad = False
+            terminal.append(0)
+        else:
+            visited.add(key)
         try:
-            for name in failing_invariants(s):
-                found.add("invariant", name, "", sid, None, length)
-                bad = True
-            if finished(s):
-                if keep_edges:
-                    terminal[sid] = True
-                for name in failing_finals(s):
-                    found.add("final", name, "", sid, None, length)
-                    bad = True
-        except PropertyError as exc:
-            found.add("error", "error", str(exc), sid, None, length)
-            bad = True
-        if bad:
-            violating += 1
+            for fn in invariants:
+                if not fn(s):
+                    break
+            else:
+                if not has_finals and not keep_edges or pcs_of(s) != ends:
+                    return sid
+        except USER_ERRORS:
+            pass                      # _check_state reports it as an error
+        violating += _check_state(program, s, sid, length, found, keep_edges, terminal)
         return sid
 
     level = []
     for chooser, s in program.initial_states():
-        picks = chooser.used()
+        chosen = chooser.used()
         if isinstance(s, InitialFailure):
-            found.add(*_failure_kind(s[0]), -1, picks, 0)
+            found.add(*_failure_kind(s[0]), -1, chosen, 0)
             continue
-        if s not in index:
-            level.append(add_state(s, -1, picks, 0))
+        key = keyof(s) if keyof else s
+        if key not in visited:
+            level.append((add_state(s, key, -1, -1, chosen, 0), s))
 
     depth = 0
-    counter = 0
+    expanded = 0
+    next_report = start + _PROGRESS_SECONDS
     goal = None
-    while level:
-        if goal is not None:
-            exit_reason = ExitReason.FOUND
-            break
-        # at the depth bound, states are still checked (deadlock) but not expanded
-        expand = max_depth is None or depth < max_depth
-        next_level = []
-        stop = False
-        for sid in level:
-            # -- bounds ---------------------------------------------------
-            counter += 1
-            if deadline is not None and counter % _CLOCK_EVERY == 0 and time.perf_counter() > deadline:
-                exit_reason, stop = ExitReason.TIMEOUT, True
+    exit_reason = ExitReason.EXHAUSTED
+    try:
+        while level:
+            if goal is not None:
+                exit_reason = ExitReason.FOUND
                 break
-            s = states[sid]
-            any_enabled = False
-            # -- expand successors ----------------------------------------
-            for t in threads:
-                try:
-                    if not enabled(s, t):
+            # at the depth bound, states are checked (deadlock) but not expanded
+            expand = max_depth is None or depth < max_depth
+            next_level = []
+            stop = False
+            for sid, s in level:
+                # -- bounds and progress ----------------------------------
+                expanded += 1
+                if expanded % _CLOCK_EVERY == 0 and (deadline is not None or progress is not None):
+                    now = time.perf_counter()
+                    if deadline is not None and now > deadline:
+                        exit_reason, stop = ExitReason.TIMEOUT, True
+                        break
+                    if progress is not None and now >= next_report:
+                        progress(len(parent), transitions, depth, now - start)
+                        next_report = now + _PROGRESS_SECONDS
+                # -- which threads can run --------------------------------
+                enabled = []
+                for t, slot, guards, end in threads:
+                    pc = s[slot]
+                    if pc == end:
                         continue
-                except (StepError, TypeError, ValueError) as exc:
-                    found.add("error", "error", f"await of thread {program.threads[t].name}: {exc}", sid, (t, ()), depth + 1)
-                    if keep_edges:
-                        terminal[sid] = True
+                    guard = guards[pc]
+                    if guard is None:
+                        enabled.append(t)
+                        continue
+                    try:
+                        if guard(s):
+                            enabled.append(t)
+                    except USER_ERRORS as exc:
+                        found.add("error", "error", f"await of thread {program.threads[t].name}: "
+                                  f"{as_step_error(exc)}", sid, (t, ()), depth + 1)
+                        if keep_edges:
+                            terminal[sid] = 1
+                if not enabled:
+                    if pcs_of(s) != ends:
+                        if keep_edges:
+                            terminal[sid] = 1
+                        if check_deadlock:
+                            found.add("deadlock", "deadlock", "", sid, None, depth)
+                            violating += 1
                     continue
-                any_enabled = True
                 if not expand:
                     exit_reason = ExitReason.MAX_DEPTH
+                    continue
+                # -- expand the ample set (all enabled threads without reduction)
+                todo = ample(s, enabled) if ample is not None else enabled
+                full = len(todo) == len(enabled)
+                while True:
+                    old = failed = False
+                    for t in todo:
+                        step = steppers[t]
+                        slot, may_choose = chooses[t]
+                        chooser = Chooser() if may_choose[s[slot]] else None
+                        while True:
+                            try:
+                                s2 = step(s, chooser)
+                            except USER_ERRORS as exc:
+                                failed = True
+                                found.add(*_failure_kind(as_step_error(exc)), sid,
+                                          (t, chooser.used() if chooser else ()), depth + 1)
+                                if keep_edges:
+                                    terminal[sid] = 1
+                            else:
+                                transitions += 1
+                                key = keyof(s2) if keyof else s2
+                                if keep_edges:
+                                    sid2 = visited.get(key)
+                                    if sid2 is None:
+                                        sid2 = add_state(s2, key, sid, t, chooser.used() if chooser else (), depth + 1)
+                                        next_level.append((sid2, s2))
+                                    else:
+                                        old = True
+                                    edges[sid].append(sid2)
+                                elif key not in visited:
+                                    next_level.append((add_state(s2, key, sid, t, chooser.used() if chooser else (),
+                                                                 depth + 1), s2))
+                                else:
+                                    old = True
+                                    if recheck and not _holds_all(recheck, s2):
+                                        # stored for its schedule, not expanded
+                                        add_state(s2, key, sid, t, chooser.used() if chooser else (), depth + 1)
+                            if chooser is None:
+                                break
+                            plan = chooser.next_plan()
+                            if plan is None:
+                                break
+                            chooser = Chooser(plan)
+                    # A failing ample transition has no successor to carry the
+                    # others' runs, and an old successor may close a cycle (C3):
+                    # then the state is expanded fully.
+                    if not full and (failed or proviso and old):
+                        todo = [t for t in enabled if t not in todo]
+                        full = True
+                        continue
                     break
-                chooser = Chooser()
-                while chooser is not None:
-                    try:
-                        s2 = execute(s, t, chooser)
-                    except StepError as exc:
-                        found.add(*_failure_kind(exc), sid, (t, chooser.used()), depth + 1)
-                        if keep_edges:
-                            terminal[sid] = True
-                    else:
-                        transitions += 1
-                        sid2 = index.get(s2)
-                        if sid2 is None:
-                            sid2 = add_state(s2, sid, (t, chooser.used()), depth + 1)
-                            next_level.append(sid2)
-                        if keep_edges:
-                            edges[sid].append(sid2)
-                    plan = chooser.next_plan()
-                    chooser = Chooser(plan) if plan is not None else None
-            # -- deadlock -------------------------------------------------
-            if not any_enabled and not finished(s):
-                if keep_edges:
-                    terminal[sid] = True
-                if check_deadlock:
-                    found.add("deadlock", "deadlock", "", sid, None, depth)
-                    violating += 1
-            if max_states is not None and len(states) >= max_states and next_level:
-                exit_reason, stop = ExitReason.MAX_STATES, True
+                if max_states is not None and len(parent) >= max_states and next_level:
+                    exit_reason, stop = ExitReason.MAX_STATES, True
+                    break
+            if goal is None:
+                goal = _goal_met(found, expect)
+            if stop:
                 break
-        if goal is None:
-            goal = _goal_met(found, expect)
-        if stop:
-            break
-        if next_level:
-            depth += 1
-        level = next_level
-    else:
-        if goal is not None:
-            exit_reason = ExitReason.FOUND
+            if next_level:
+                depth += 1
+            level = next_level
+        else:
+            if goal is not None:
+                exit_reason = ExitReason.FOUND
+    except KeyboardInterrupt:
+        exit_reason = ExitReason.INTERRUPTED
 
     # -- livelock: states from which no ending can be reached -------------
     if keep_edges and exit_reason is ExitReason.EXHAUSTED and _wants_livelock(found, expect):
-        _find_livelock(states, edges, terminal, found, depth)
+        _find_livelock(edges, terminal, found)
 
     elapsed = time.perf_counter() - start
-    stats = Stats(len(states), transitions, depth, elapsed, violating)
-    violations = [_violation(rec, parent, via, program, states) for rec in _ordered(found, expect)]
+    stats = Stats(len(parent), transitions, depth, elapsed, violating)
+    paths = _Paths(parent, via, picks)
+    violations = [_violation(rec, paths, program, states) for rec in _ordered(found, expect)]
     if violations:
         verdict = Verdict.VIOLATION
     elif exit_reason.is_bound:
         verdict = Verdict.INCONCLUSIVE
     else:
         verdict = Verdict.SAFE
+    collision = (transitions * len(parent)) / 2.0 ** 64 if hash_compact else None
     return Exploration(verdict, violations[0] if violations else None, tuple(violations[1:]),
-                       stats, exit_reason, bounds, _checked(program))
+                       stats, exit_reason, bounds, _checked(program), reducer is not None, collision)
+
+
+def invariants_of(program) -> tuple:
+    return tuple(fn for _, fn in program.invariants)
+
+
+def _holds_all(fns, s) -> bool:
+    try:
+        return all(fn(s) for fn in fns)
+    except USER_ERRORS:
+        return False
+
+
+def _check_state(program, s, sid, length, found, keep_edges, terminal) -> int:
+    """The slow path of ``add_state``: record what fails in ``s``; 1 if any."""
+    bad = 0
+    try:
+        for name in program.failing_invariants(s):
+            found.add("invariant", name, "", sid, None, length)
+            bad = 1
+        if program.finished(s):
+            if keep_edges:
+                terminal[sid] = 1
+            for name in program.failing_finals(s):
+                found.add("final", name, "", sid, None, length)
+                bad = 1
+    except PropertyError as exc:
+        found.add("error", "error", str(exc), sid, None, length)
+        bad = 1
+    return bad
+
+
+def _pcs_getter(program):
+    slots = [t.pc_slot for t in program.threads]
+    if len(slots) == 1:
+        return lambda s, slot=slots[0]: (s[slot],)
+    return itemgetter(*slots)
 
 
 def _failure_kind(exc) -> tuple:
@@ -233,22 +354,37 @@ def _ordered(found: _Found, expect) -> list:
     return records
 
 
-def _violation(record, parent: list, via: list, program, states) -> Violation:
+class _Paths:
+    """Turns state numbers back into schedules."""
+
+    def __init__(self, parent, via, picks):
+        self.parent, self.via, self.picks = parent, via, picks
+
+    def to(self, sid: int) -> Schedule:
+        steps = []
+        while sid >= 0 and self.parent[sid] >= 0:
+            steps.append((self.via[sid], self.picks.get(sid, ())))
+            sid = self.parent[sid]
+        init = self.picks.get(sid, ()) if sid >= 0 else ()
+        return Schedule(init, tuple(reversed(steps)))
+
+
+def _violation(record, paths: _Paths, program, states) -> Violation:
     _, _, kind, name, message, sid, last_step = record
     if kind == "livelock":
-        return _livelock(program, states, parent, via, *last_step)
-    schedule = _schedule_to(sid, parent, via)
+        return _livelock(program, states, paths, *last_step)
     if sid < 0:                         # the initial state could not be built
-        schedule = Schedule(last_step, ())
-    elif last_step is not None:
+        return Violation(kind, name, message, Schedule(last_step, ()))
+    schedule = paths.to(sid)
+    if last_step is not None:
         schedule = schedule.extend(last_step)
     return Violation(kind, name, message, schedule)
 
 
-def _livelock(program, states, parent, via, walk, k) -> Violation:
+def _livelock(program, states, paths: _Paths, walk, k) -> Violation:
     """Schedule to the start of the cycle, and the cycle itself."""
     steps = [_step_between(program, states[a], states[b]) for a, b in zip(walk, walk[1:] + (walk[k],))]
-    schedule = _schedule_to(walk[0], parent, via)
+    schedule = paths.to(walk[0])
     for step in steps[:k]:
         schedule = schedule.extend(step)
     return Violation("livelock", "livelock", "", schedule, Schedule((), tuple(steps[k:])))
@@ -270,38 +406,26 @@ def _step_between(program, a, b) -> tuple:
     raise InternalError("a stored edge of the state graph cannot be replayed")
 
 
-def _schedule_to(sid: int, parent: list, via: list) -> Schedule:
-    steps = []
-    while sid >= 0 and parent[sid] >= 0:
-        steps.append(via[sid])
-        sid = parent[sid]
-    init = via[sid] if sid >= 0 else ()
-    return Schedule(init, tuple(reversed(steps)))
-
-
-def _find_livelock(states, edges, terminal, found: _Found, depth: int) -> None:
+def _find_livelock(edges, terminal, found: _Found) -> None:
     """Backward reachability from the ending states; what is left livelocks."""
-    n = len(states)
+    n = len(edges)
     reverse: list = [[] for _ in range(n)]
     for sid in range(n):
         for succ in edges[sid]:
             reverse[succ].append(sid)
-    can_end = bytearray(n)
+    can_end = bytearray(terminal)
     stack = [sid for sid in range(n) if terminal[sid]]
-    for sid in stack:
-        can_end[sid] = 1
     while stack:
         sid = stack.pop()
         for pred in reverse[sid]:
             if not can_end[pred]:
                 can_end[pred] = 1
                 stack.append(pred)
-    stuck = [sid for sid in range(n) if not can_end[sid]]
-    if not stuck:
+    first = can_end.find(0)            # smallest number: reached first by BFS
+    if first < 0:
         return
-    first = stuck[0]                    # smallest number: reached first by BFS
-    cycle = _cycle_from(first, edges)
-    found.by_key[("livelock", "livelock", "")] = (0, len(found.by_key), "livelock", "livelock", "", first, cycle)
+    found.by_key[("livelock", "livelock", "")] = (0, len(found.by_key), "livelock", "livelock", "",
+                                                   first, _cycle_from(first, edges))
 
 
 def _cycle_from(sid: int, edges) -> tuple:

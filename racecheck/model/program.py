@@ -33,7 +33,7 @@ from racecheck.scenario.values import StepError
 
 ACTION, BRANCH = 0, 1
 MAX_LOCAL_STEPS = 10_000    # local-only instructions in one transition
-_USER_ERRORS = (StepError, TypeError, ValueError, IndexError, ZeroDivisionError,
+USER_ERRORS = (StepError, TypeError, ValueError, IndexError, ZeroDivisionError,
                 OverflowError, RecursionError)
 
 
@@ -50,6 +50,7 @@ class Instr:
     code_pos: Pos | None
     has_await: bool
     node: object              # the schema node it came from
+    succ: tuple               # the pcs control can go to next
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class Thread:
     runs: tuple               # per pc: a(v, ch) -> next pc
     traced: tuple             # per pc: t(v, ch, log) -> next pc
     entry: int
+    stops: tuple              # per pc: True where a transition stops (shared, or end)
+    chooses: tuple            # per pc: the transition from pc may call choose()
 
 
 class Program:
@@ -115,8 +118,9 @@ class Program:
         guards = tuple(ns.get(f"g{i}") for i in range(end)) + (None,)
         runs = tuple(ns[f"a{i}"] for i in range(end)) + (None,)
         traced = tuple(ns[f"t{i}"] for i in range(end)) + (None,)
+        stops = tuple(instr.shared for instr in instrs) + (True,)
         return Thread(index, name, tdef.name, copy, tdef.title, pc_slot, tuple(local_slots),
-                      tuple(instrs), end, guards, runs, traced, entry)
+                      tuple(instrs), end, guards, runs, traced, entry, stops, _chooses(instrs, stops))
 
     def _emit(self, unit: Unit, item, end: int) -> Instr:
         pc, node, links, calls = item
@@ -130,12 +134,14 @@ class Program:
             for traced, prefix in ((False, "a"), (True, "t")):
                 unit.action(f"{prefix}{pc}", code, links["next"], links["ret"], traced)
             code_pos = code.pos if code else (node.await_.pos if node.await_ else None)
+            succ = (links["next"], links["ret"]) if code is not None and code.has_return else (links["next"],)
             return Instr(pc, ACTION, node.text, shared, calls, node.pos, code_pos,
-                         node.await_ is not None, node)
+                         node.await_ is not None, node, succ)
         shared = bool(set(node.cond.names) & shared_names)
         for traced, prefix in ((False, "a"), (True, "t")):
             unit.branch(f"{prefix}{pc}", node.cond, links["then"], links["else"], traced)
-        return Instr(pc, BRANCH, node.text, shared, calls, node.pos, node.cond.pos, False, node)
+        return Instr(pc, BRANCH, node.text, shared, calls, node.pos, node.cond.pos, False, node,
+                     (links["then"], links["else"]))
 
     def _properties(self, props) -> tuple:
         if not props:
@@ -179,7 +185,7 @@ class Program:
                 if log is not None:
                     log.append(("thread", thread.index))
                 v[thread.pc_slot] = self._run_locals(thread, v, thread.entry, chooser, log)
-        except _USER_ERRORS as exc:
+        except USER_ERRORS as exc:
             return _failure(exc)
         return tuple(v)
 
@@ -194,6 +200,28 @@ class Program:
     def finished(self, s: tuple) -> bool:
         return all(s[t.pc_slot] == t.end for t in self.threads)
 
+    def steppers(self) -> tuple:
+        """Per thread, a fast ``step(s, chooser) -> state`` for the search.
+
+        Same as ``execute`` without logging, and its exceptions are not
+        converted: the caller catches ``USER_ERRORS`` and calls
+        ``as_step_error``.
+        """
+        return tuple(self._stepper(t) for t in self.threads)
+
+    def _stepper(self, thread: Thread):
+        runs, stops, slot = thread.runs, thread.stops, thread.pc_slot
+        run_locals = self._run_locals
+
+        def step(s, chooser):
+            v = list(s)
+            pc = runs[s[slot]](v, chooser)
+            if not stops[pc]:
+                pc = run_locals(thread, v, pc, chooser, None)
+            v[slot] = pc
+            return tuple(v)
+        return step
+
     def execute(self, s: tuple, t: int, chooser: Chooser, log=None) -> tuple:
         """Run thread ``t``'s next transition; raise ``StepError`` if its code fails."""
         thread = self.threads[t]
@@ -206,8 +234,8 @@ class Program:
                 log.append(("row", pc))
                 pc = thread.traced[pc](v, chooser, log)
             pc = self._run_locals(thread, v, pc, chooser, log)
-        except _USER_ERRORS as exc:
-            raise _as_step_error(exc) from None
+        except USER_ERRORS as exc:
+            raise as_step_error(exc) from None
         v[thread.pc_slot] = pc
         return tuple(v)
 
@@ -259,8 +287,8 @@ class PropertyError(StepError):
 def _holds(fn, s, prop) -> bool:
     try:
         return bool(fn(s))
-    except _USER_ERRORS as exc:
-        raise PropertyError(prop, f"{prop.kind} '{prop.name}' cannot be evaluated: {_as_step_error(exc)}") from None
+    except USER_ERRORS as exc:
+        raise PropertyError(prop, f"{prop.kind} '{prop.name}' cannot be evaluated: {as_step_error(exc)}") from None
 
 
 class InitialFailure(tuple):
@@ -268,10 +296,10 @@ class InitialFailure(tuple):
 
 
 def _failure(exc) -> InitialFailure:
-    return InitialFailure((_as_step_error(exc),))
+    return InitialFailure((as_step_error(exc),))
 
 
-def _as_step_error(exc) -> StepError:
+def as_step_error(exc) -> StepError:
     if isinstance(exc, StepError):
         return exc
     message = str(exc).replace("'tuple'", "'list'")
@@ -344,6 +372,22 @@ def _resolve(ref: _Ref) -> int:
             break
         ref = ref.to
     raise InternalError("unresolved jump target")
+
+
+def _chooses(instrs, stops) -> tuple:
+    """Per pc: may the transition starting there call choose()?"""
+    own = [bool((getattr(i.node, "do", None) or getattr(i.node, "cond", None)) and
+                (getattr(i.node, "do", None) or i.node.cond).has_choose) for i in instrs]
+    result = list(own)
+    changed = True
+    while changed:
+        changed = False
+        for pc, instr in enumerate(instrs):
+            if result[pc]:
+                continue
+            if any(succ < len(instrs) and not stops[succ] and result[succ] for succ in instr.succ):
+                result[pc] = changed = True
+    return tuple(result) + (False,)
 
 
 def _has_backward_jump(thread: Thread) -> bool:

@@ -45,12 +45,15 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
     if checked.variant.description:
         lines.append("  " + " ".join(checked.variant.description.split()))
     if result.verdict is not Verdict.VIOLATION:
-        lines.append(f"  {result.stats.describe()}; {result.exit_reason.describe()}")
+        reduced = " (with partial-order reduction)" if result.reduced else ""
+        lines.append(f"  {result.stats.describe()}{reduced}; {result.exit_reason.describe()}")
+        if result.collision_bound is not None:
+            lines.append(f"  hash-compact: the probability that a fingerprint collision hid a state "
+                         f"is at most {result.collision_bound:.1e}")
         return "\n".join(lines)
     violation = result.violation
-    steps = len(violation.schedule)
-    lines.append(f"  shortest counterexample: {steps} steps; "
-                 f"{result.stats.states} states explored, {result.stats.seconds:.2f} s")
+    lines.append(f"  {counterexample_phrase(checked)}; {result.stats.states} states explored"
+                 f"{' (reduced)' if result.reduced else ''}, {result.stats.seconds:.2f} s")
     lines.append("")
     lines.extend(render_rows(checked.program, checked.trace, checked.cycle_trace))
     lines.append("")
@@ -64,6 +67,19 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
         lines.append(f"also reachable: {other.describe()} "
                      f"(replay: {replay_command(path, name, other.schedule.format(names))})")
     return "\n".join(lines)
+
+
+def counterexample_phrase(checked: CheckedVariant) -> str:
+    """``counterexample: 9 steps, 2 context switches (the fewest possible)``."""
+    from racecheck.explore.counterexample import switches
+    schedule = checked.exploration.violation.schedule
+    n = switches(schedule)
+    text = f"counterexample: {len(schedule)} steps, {n} context switch{'' if n == 1 else 'es'}"
+    if checked.exploration.violation.kind == "livelock":
+        return text + " to the first state that cannot finish"
+    if checked.minimal:
+        return text + " (the fewest possible, then the fewest steps)"
+    return text + " (as the search found it: the full state space was too large to minimise)"
 
 
 def _violation_lines(checked: CheckedVariant) -> list:

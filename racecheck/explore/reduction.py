@@ -1,0 +1,256 @@
+"""Partial-order reduction: which threads to expand in a state.
+
+The search expands, in each state, the enabled threads of an *ample set*
+instead of all enabled threads. Ample sets are built from the read/write
+masks of ``model.access`` (per field and element where indices are
+constant), in the style of stubborn sets:
+
+    A := {t}                                     (t enabled)
+    repeat until nothing changes:
+      for u in A enabled:   add every unfinished v whose future accesses
+                            conflict with u's next transition        (C1)
+      for u in A disabled:  add every unfinished v that may write what
+                            u's await reads (its possible enablers)  (C1)
+      for each invariant conjunct k read-touched by the writes of the
+      enabled transitions in A: add every unfinished v that may still
+      write what k reads                                             (C2)
+    ample(s) := the enabled threads of A (the smallest over all t)
+
+Two transitions conflict when one writes a location the other reads or
+writes; guards count as reads, so a transition that can enable or disable
+another conflicts with it.
+
+Why this is sound for what racecheck checks. Let π be a run of the full
+state graph from s that ends in a violation, and A the ample set at s.
+
+* If π contains a transition of A, the first such one, a, commutes with
+  everything before it (C1: nothing outside A conflicts with a), so a·π'
+  reaches the same state: the reduced graph takes a first.
+* If π contains none, every transition of π comes from threads outside A,
+  which never conflict with A's transitions. Then for a in A, a·π is a run
+  too, with the same guards and reads along π. Its last state differs from
+  π's only in what a wrote. Deadlocks and final states cannot be reached
+  this way (a stays enabled along π, so π's last state is not terminal);
+  an assert or run-time error of π's last transition reads nothing a wrote,
+  so it fails the same way; an invariant conjunct k either reads nothing a
+  writes (then it is false after a·π too), or every thread that may write
+  what k reads is in A (C2), so π changes nothing k reads and k is already
+  false in s.
+
+Either way the violation is reached from a successor in the reduced graph,
+by a run of the same or smaller "height", which gives the claim by induction
+when the state graph is acyclic. When threads can loop (``while``, a
+backward ``goto``), the induction needs the cycle proviso (C3): a state is
+fully expanded when one of its ample successors was already visited. In a
+breadth-first search states are expanded in the order they are found, so on
+every cycle the state expanded last has an already-visited successor on the
+cycle: every cycle contains a fully expanded state.
+
+Livelock (a reachable state from which no ending can be reached) is
+preserved in both directions. No false alarm: from any state of the reduced
+graph, an ending reachable in the full graph is reachable in the reduced one
+(a terminal ending by C0/C1 alone: a run to a terminal state must contain a
+transition of every ample set on the way; a failing step as above). No miss:
+if x is livelocked and π reaches it, the construction above reaches, in the
+reduced graph, x itself or a state x·a·b... reachable from x, which is
+livelocked too, since an ending reachable from it would be reachable from x.
+
+Invariants split into conjuncts at ``and`` and at ``all(... for i in
+range(N))`` with constant N, so an invariant over many independent pages
+does not make every step visible.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+
+from racecheck.model.access import AccessTables
+from racecheck.scenario.values import Record
+
+
+class Reducer:
+    """Computes ample sets for one program."""
+
+    def __init__(self, program):
+        tables = self.tables = AccessTables(program)
+        self.pc_slots = tuple(t.pc_slot for t in program.threads)
+        self.ends = tuple(t.end for t in program.threads)
+        self.reads = tables.reads
+        self.writes = tables.writes
+        self.guards = tables.guards
+        self.future_reads = tables.future_reads
+        self.future_writes = tables.future_writes
+        self.neighbours = tables.neighbours
+        self.conjuncts = tuple(zip(tables.conjuncts, tables.conjunct_writers))
+        self.pcs_of = _getter(self.pc_slots)
+        self.cache: dict = {}
+
+    def ample(self, s: tuple, enabled: list) -> list:
+        """The threads to expand in ``s`` (``enabled`` is in thread order).
+
+        The choice depends only on the pcs and on which threads are enabled,
+        so it is cached by them.
+        """
+        if len(enabled) <= 1:
+            return enabled
+        key = (self.pcs_of(s), tuple(enabled))
+        chosen = self.cache.get(key)
+        if chosen is None:
+            chosen = self.cache[key] = self._ample(key[0], enabled)
+        return chosen
+
+    def _ample(self, pcs: tuple, enabled: list) -> list:
+        enabled_set = set(enabled)
+        best = enabled
+        for t in enabled:
+            members = self._closure(t, pcs, enabled_set, len(best))
+            if members is None:
+                continue
+            chosen = [u for u in enabled if u in members]
+            if len(chosen) < len(best):
+                best = chosen
+                if len(best) == 1:
+                    break
+        return best
+
+    def _closure(self, t: int, pcs: tuple, enabled: set, limit: int):
+        """The ample set grown from ``t``; None once it cannot beat ``limit``."""
+        members = {t}
+        work = [t]
+        ends = self.ends
+        future_reads, future_writes = self.future_reads, self.future_writes
+
+        def needed(v: int, conflicts) -> bool:
+            """Does unfinished ``v``, outside the set, conflict as ``conflicts`` says?"""
+            return v not in members and pcs[v] != ends[v] and conflicts(future_reads[v][pcs[v]],
+                                                                         future_writes[v][pcs[v]])
+
+        while work:
+            while work:
+                u = work.pop()
+                pc = pcs[u]
+                if u in enabled:                                       # C1: conflicts
+                    r, w = self.reads[u][pc], self.writes[u][pc]
+                    joining = [v for v in self.neighbours[u]
+                               if needed(v, lambda fr, fw: w & (fr | fw) or r & fw)]
+                else:                                                  # C1: possible enablers
+                    g = self.guards[u][pc]
+                    joining = [v for v in self.neighbours[u] if needed(v, lambda fr, fw: fw & g)]
+                members.update(joining)
+                work.extend(joining)
+            # C2: a conjunct written by a step of the set keeps all its writers in it
+            touched = 0
+            for u in members:
+                if u in enabled:
+                    touched |= self.writes[u][pcs[u]]
+            for mask, writers in self.conjuncts:
+                if touched & mask:
+                    joining = [v for v in writers if needed(v, lambda fr, fw: fw & mask)]
+                    members.update(joining)
+                    work.extend(joining)
+            if len(members & enabled) >= limit:
+                return None
+        return members
+
+
+class Dead:
+    """The placeholder for a value nothing will read again."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<dead>"
+
+
+DEAD = Dead()
+
+
+class DeadValues:
+    """Merges states that differ only in values nothing will read again.
+
+    A shared atom is *live* in a state when an unfinished thread may still
+    read it, a final check reads it, or an invariant conjunct reads it whose
+    atoms an unfinished thread may still write. Other atoms are constant
+    from here on and nothing will look at them: no step, guard or final
+    check reads them, and the invariant conjuncts over them can no longer
+    change. The locals of a finished thread are dead too. Two states that
+    agree on everything live have the same futures for every check, so the
+    search stores one key for both (the state with dead values replaced by
+    ``DEAD``) and expands only the first one it meets. The one thing they
+    may differ in is the (constant) value of a finished conjunct, so the
+    search evaluates the invariants on every state it merges into a visited
+    one: a violation there is recorded, with its own schedule.
+
+    What is dead depends only on the threads' pcs, so it is cached by them.
+    """
+
+    def __init__(self, program, tables=None):
+        tables = tables or AccessTables(program)
+        self.tables = tables
+        threads = program.threads
+        self.pcs_of = _getter(tuple(t.pc_slot for t in threads))
+        self.ends = tuple(t.end for t in threads)
+        self.local_slots = tuple(tuple(slot for _, slot in t.local_slots) for t in threads)
+        self.roots = [tables.atoms.roots[name] for name in program.shared_names]
+        self.conjuncts = tables.conjuncts
+        self.varying = tables.written
+        self.cache: dict = {}
+
+    def key(self, s: tuple) -> tuple:
+        pcs = self.pcs_of(s)
+        plan = self.cache.get(pcs)
+        if plan is None:
+            plan = self.cache[pcs] = self._plan(pcs)
+        if plan is False:
+            return s
+        dead, slots = plan
+        v = list(s)
+        if dead:
+            for i, node in enumerate(self.roots):
+                if node[0] & dead:
+                    v[i] = _prune(v[i], node, dead)
+        for slot in slots:
+            v[slot] = DEAD
+        return tuple(v)
+
+    def _plan(self, pcs):
+        t = self.tables
+        live = t.final_reads
+        writing = 0
+        dead_slots = []
+        for u, pc in enumerate(pcs):
+            if pc == self.ends[u]:
+                dead_slots.extend(self.local_slots[u])
+                continue
+            live |= t.future_reads[u][pc]
+            writing |= t.future_writes[u][pc]
+        for mask in self.conjuncts:
+            if mask & writing:
+                live |= mask
+        dead = self.varying & ~live
+        if not dead and not dead_slots:
+            return False
+        return (dead, tuple(dead_slots))
+
+
+def _getter(slots: tuple):
+    """A fast function from a state to the tuple of the values at ``slots``."""
+    if len(slots) == 1:
+        return lambda s, slot=slots[0]: (s[slot],)
+    return itemgetter(*slots)
+
+
+def _prune(value, node, dead: int):
+    """``value`` with every atom in ``dead`` replaced by DEAD."""
+    mask, children = node
+    if not mask & dead:
+        return value
+    if not mask & ~dead:
+        return DEAD
+    if children is None:
+        return value
+    if type(value) is Record and tuple(children) == value[0].fields:
+        return Record((value[0],) + tuple(_prune(v, children[f], dead) for f, v in value.items()))
+    if type(value) is tuple and len(value) == len(children):
+        return tuple(_prune(v, children[i], dead) for i, v in enumerate(value))
+    return value
