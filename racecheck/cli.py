@@ -35,8 +35,8 @@ exit status:
   0    every checked variant got the verdict it expects
   1    some variant did not
   2    bad input: a scenario file or an argument that cannot be used
-  3    a bound (--max-states, --max-depth, --timeout) was hit before a verdict,
-       and nothing mismatched
+  3    a bound (--max-states, --max-depth, --timeout, --max-memory) was hit
+       before a verdict, and nothing mismatched
   70   internal error in racecheck (please report it with the scenario file)
   130  interrupted
 
@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="do not expand states more than N steps from the start")
     parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                         help="stop a variant's search after this many seconds")
+    parser.add_argument("--max-memory", type=_size, metavar="SIZE", default=_default_memory(),
+                        help="stop when racecheck's memory passes SIZE (e.g. 500M, 4G; default: half of "
+                             "this machine's memory)")
     parser.add_argument("--no-reduction", action="store_true",
                         help="explore every interleaving: no partial-order reduction, no merging of "
                              "states that differ only in dead values")
@@ -85,6 +88,25 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    number, unit = (text[:-1], units[text[-1].upper()]) if text[-1:].upper() in units else (text, 1)
+    try:
+        value = int(float(number) * unit)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a size like 500M or 4G") from None
+    if value < 1 << 20:
+        raise argparse.ArgumentTypeError("must be at least 1M")
+    return value
+
+
+def _default_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _positive_float(text: str) -> float:
@@ -134,8 +156,8 @@ def _internal(message: str) -> None:
 
 
 def _main(argv) -> int:
-    args = build_parser().parse_args(argv)
-    bounds = Bounds(args.max_states, args.max_depth, args.timeout)
+    args = build_parser().parse_intermixed_args(argv)
+    bounds = Bounds(args.max_states, args.max_depth, args.timeout, args.max_memory)
     options = dict(reduction=not args.no_reduction, hash_compact=args.hash_compact,
                    progress=None if args.quiet or not sys.stderr.isatty() else _progress)
     files = find_scenarios(args.paths)

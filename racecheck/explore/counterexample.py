@@ -28,7 +28,7 @@ DEFAULT_BUDGET = 200_000       # (state, last thread) pairs
 @dataclass(frozen=True)
 class Minimized:
     violation: Violation
-    minimal: bool              # False: the budget ran out; the schedule is the search's
+    minimal: bool              # False: not minimised (budget ran out); the schedule is the search's
 
 
 def switches(schedule: Schedule) -> int:
@@ -63,12 +63,14 @@ def fewest_switches(program: Program, violation: Violation, budget: int = DEFAUL
         if len(best) > budget:
             return Minimized(violation, False)
         for t in range(len(program.threads)):
+            cost = (sw + (1 if last not in (-1, t) else 0), steps + 1)
             try:
                 if not program.enabled(s, t):
                     continue
-            except USER_ERRORS:
+            except USER_ERRORS as exc:       # the await itself fails
+                if _failure_key(as_step_error(exc)) == target:
+                    return Minimized(replace(violation, schedule=_schedule(parent, node).extend((t, ()))), True)
                 continue
-            cost = (sw + (1 if last not in (-1, t) else 0), steps + 1)
             chooser = Chooser()
             while chooser is not None:
                 try:

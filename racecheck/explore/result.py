@@ -22,6 +22,7 @@ class ExitReason(enum.Enum):
     FOUND = "found"
     MAX_STATES = "max-states"
     MAX_DEPTH = "max-depth"
+    MAX_MEMORY = "max-memory"
     TIMEOUT = "timeout"
     INTERRUPTED = "interrupted"
 
@@ -31,6 +32,7 @@ class ExitReason(enum.Enum):
             ExitReason.FOUND: "the search stopped at the violation it was looking for",
             ExitReason.MAX_STATES: "stopped at the --max-states bound",
             ExitReason.MAX_DEPTH: "states at the --max-depth bound were not expanded",
+            ExitReason.MAX_MEMORY: "stopped at the --max-memory bound",
             ExitReason.TIMEOUT: "stopped at the --timeout bound",
             ExitReason.INTERRUPTED: "interrupted",
         }[self]
@@ -50,9 +52,13 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Bounds:
+    """Where a search stops early (None: no bound). ``max_memory`` is in
+    bytes of the process's peak resident memory."""
+
     max_states: int | None = None
     max_depth: int | None = None
     timeout: float | None = None
+    max_memory: int | None = None
 
 
 @dataclass(frozen=True)

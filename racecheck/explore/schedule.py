@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from racecheck.errors import UsageError, did_you_mean
 
-_ITEM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:#\d+)?)(?::(?P<picks>\d+(?:\.\d+)*))?(?:\*(?P<times>\d+))?$")
+_ITEM = re.compile(r"^(?P<name>[^\W\d]\w*(?:#\d+)?)(?::(?P<picks>\d+(?:\.\d+)*))?(?:\*(?P<times>\d+))?$")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ one among the violations of that kind it found.
 
 from __future__ import annotations
 
+import resource
 import time
 from array import array
 from operator import itemgetter
@@ -71,7 +72,7 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
     """
     start = time.perf_counter()
     deadline = start + bounds.timeout if bounds.timeout else None
-    max_states, max_depth = bounds.max_states, bounds.max_depth
+    max_states, max_depth, max_memory = bounds.max_states, bounds.max_depth, bounds.max_memory
     keep_edges = program.may_cycle and not program.livelock_allowed
     check_deadlock = not program.deadlock_allowed
     reducer = Reducer(program) if reduction and len(program.threads) > 1 else None
@@ -163,16 +164,20 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
             for sid, s in level:
                 # -- bounds and progress ----------------------------------
                 expanded += 1
-                if expanded % _CLOCK_EVERY == 0 and (deadline is not None or progress is not None):
+                if expanded % _CLOCK_EVERY == 0 and (deadline or progress or max_memory):
                     now = time.perf_counter()
                     if deadline is not None and now > deadline:
                         exit_reason, stop = ExitReason.TIMEOUT, True
+                        break
+                    if max_memory is not None and _peak_memory() > max_memory:
+                        exit_reason, stop = ExitReason.MAX_MEMORY, True
                         break
                     if progress is not None and now >= next_report:
                         progress(len(parent), transitions, depth, now - start)
                         next_report = now + _PROGRESS_SECONDS
                 # -- which threads can run --------------------------------
                 enabled = []
+                guard_failed = False
                 for t, slot, guards, end in threads:
                     pc = s[slot]
                     if pc == end:
@@ -185,12 +190,12 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
                         if guard(s):
                             enabled.append(t)
                     except USER_ERRORS as exc:
-                        found.add("error", "error", f"await of thread {program.threads[t].name}: "
-                                  f"{as_step_error(exc)}", sid, (t, ()), depth + 1)
+                        found.add("error", "error", str(as_step_error(exc)), sid, (t, ()), depth + 1)
+                        guard_failed = True
                         if keep_edges:
                             terminal[sid] = 1
                 if not enabled:
-                    if pcs_of(s) != ends:
+                    if pcs_of(s) != ends and not guard_failed:   # a failing await is not a deadlock
                         if keep_edges:
                             terminal[sid] = 1
                         if check_deadlock:
@@ -314,6 +319,11 @@ def _check_state(program, s, sid, length, found, keep_edges, terminal) -> int:
         found.add("error", "error", str(exc), sid, None, length)
         bad = 1
     return bad
+
+
+def _peak_memory() -> int:
+    """Peak resident memory of this process, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _pcs_getter(program):

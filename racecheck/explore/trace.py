@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from racecheck.errors import InternalError, UsageError
 from racecheck.explore.result import Violation
 from racecheck.explore.schedule import Schedule
-from racecheck.model.program import InitialFailure, Program, PropertyError
+from racecheck.model.program import USER_ERRORS, InitialFailure, Program, PropertyError, as_step_error
 from racecheck.model.runtime import ChoiceOutOfRange, Chooser
 from racecheck.scenario.values import AssertFailed, StepError
 
@@ -87,7 +87,10 @@ def replay(program: Program, schedule: Schedule) -> Trace:
         if steps and steps[-1].error is not None:
             raise UsageError(f"schedule step {n}: the previous step failed; the schedule cannot go on")
         thread = program.threads[t]
-        _check_can_run(program, state, t, n)
+        guard_error = _check_can_run(program, state, t, n)
+        if guard_error is not None:           # the await itself fails: a failing step
+            steps.append(TraceStep(t, picks, (), None, guard_error))
+            continue
         log: list = []
         chooser = Chooser(picks)
         try:
@@ -109,6 +112,9 @@ def _initial(program: Program, picks: tuple):
     log: list = []
     base = program.base_state()
     state = program.run_prefixes(base, chooser, log)
+    if any(chooser.plan[chooser.count:]):
+        raise UsageError("schedule init: there is no such choice: the initial state makes "
+                         f"{chooser.count} choice{'s' if chooser.count != 1 else ''}")
     failure = None
     if isinstance(state, InitialFailure):
         if isinstance(state[0], ChoiceOutOfRange):
@@ -128,19 +134,21 @@ def _initial(program: Program, picks: tuple):
     return state, tuple(rows), failure
 
 
-def _check_can_run(program: Program, state: tuple, t: int, n: int) -> None:
+def _check_can_run(program: Program, state: tuple, t: int, n: int):
+    """Refuse a step that cannot run; return the error if its await fails."""
     thread = program.threads[t]
     pc = state[thread.pc_slot]
     if pc == thread.end:
         raise UsageError(f"schedule step {n}: thread {thread.name} has already finished")
     try:
         ok = program.enabled(state, t)
-    except StepError as exc:
-        raise UsageError(f"schedule step {n}: the await of thread {thread.name} fails: {exc}") from None
+    except USER_ERRORS as exc:
+        return as_step_error(exc)
     if not ok:
         instr = thread.instrs[pc]
         raise UsageError(f"schedule step {n}: thread {thread.name} cannot run: "
                          f"'{instr.text}' waits for {instr.node.await_.one_line()}")
+    return None
 
 
 def _rows(t: int, log: list) -> tuple:
@@ -194,8 +202,8 @@ def violations_at_end(program: Program, trace: Trace) -> list:
     if not program.finished(state):
         try:
             stuck = not any(program.enabled(state, t) for t in range(len(program.threads)))
-        except StepError as exc:
-            return result + [("error", "error", str(exc))]
+        except USER_ERRORS as exc:
+            return result + [("error", "error", str(as_step_error(exc)))]
         if stuck and not program.deadlock_allowed:
             result.append(("deadlock", "deadlock", ""))
     return result
@@ -209,8 +217,6 @@ def confirm(program: Program, violation: Violation) -> Trace:
         raise InternalError(f"the counterexample for {violation.describe()} does not replay: {exc}") from None
     if violation.kind == "livelock":
         _confirm_cycle(program, trace, violation)
-        return trace
-    if violation.kind == "error" and violation.message.startswith("await of thread"):
         return trace
     keys = {(k, n, m if k == "assert" else "") for k, n, m in violations_at_end(program, trace)}
     if violation.key not in keys and not (violation.kind == "error" and any(k[0] == "error" for k in keys)):

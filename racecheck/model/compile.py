@@ -160,19 +160,21 @@ class Unit:
         label = [repr(name)]
         for j, acc in enumerate(chain):
             prev = f"_c{n}_{j}"
+            last = j == len(chain) - 1
+            # the old value of the target itself is only read for a trace:
+            # peeked, so that a failing write fails in _setf/_seti as untraced
+            peek = last and traced and not reads_old
             if isinstance(acc, ast.Attribute):
-                getter = f"_getf({prev}, {acc.attr!r})"
+                getter = f"_{'peek' if peek else 'get'}f({prev}, {acc.attr!r})"
                 label.append(repr("." + acc.attr))
             else:
                 lines.append(f"{pad}_i{n}_{j} = {self.expr(acc.slice, 'v')}")
-                getter = f"_geti({prev}, _i{n}_{j})"
+                getter = f"_{'peek' if peek else 'get'}i({prev}, _i{n}_{j})"
                 label.append(f"'[' + _fmt(_i{n}_{j}) + ']'")
-            if j < len(chain) - 1 or reads_old or traced:
+            if not last or reads_old or traced:
                 lines.append(f"{pad}_c{n}_{j + 1} = {getter}")
         last = len(chain)
         lines.append(f"{pad}_n{n} = {make_value(f'_c{n}_{last}')}")
-        if traced:
-            lines.append(f"{pad}_log.append(('w', '{kind}', {' + '.join(label)}, _c{n}_{last}, _n{n}))")
         value = f"_n{n}"
         for j in range(len(chain) - 1, -1, -1):
             acc = chain[j]
@@ -181,6 +183,8 @@ class Unit:
             else:
                 value = f"_seti(_c{n}_{j}, _i{n}_{j}, {value})"
         lines.append(f"{pad}v[{slot}] = {value}")
+        if traced:                            # logged once the write has succeeded
+            lines.append(f"{pad}_log.append(('w', '{kind}', {' + '.join(label)}, _c{n}_{last}, _n{n}))")
 
     # -- expressions ------------------------------------------------------
     def expr(self, node, sv: str, bound: frozenset = frozenset(), lazy: bool = False) -> str:

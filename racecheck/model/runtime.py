@@ -78,6 +78,25 @@ def setf(value, name, new):
     raise StepError(f"cannot set field '{name}' of {type_name(value)} {format_value(value)}")
 
 
+_MISSING = object()
+
+
+def peekf(value, name):
+    """The field's old value for a trace, or a marker; never raises."""
+    if type(value) is Record:
+        i = value[0].index.get(name)
+        if i is not None:
+            return value[i]
+    return _MISSING
+
+
+def peeki(seq, index):
+    """The element's old value for a trace, or a marker; never raises."""
+    if type(seq) is tuple and type(index) in (int, bool) and -len(seq) <= index < len(seq):
+        return seq[index]
+    return _MISSING
+
+
 def geti(seq, index):
     if type(seq) is tuple or type(seq) is str:
         if type(index) is not int and type(index) is not bool:
@@ -102,6 +121,8 @@ def seti(seq, index, new):
 
 
 def add(a, b):
+    if type(a) is Record or type(b) is Record:
+        raise StepError(f"unsupported operand for +: {type_name(a)} and {type_name(b)}")
     r = a + b
     if type(r) is not int and len(r) > MAX_SEQUENCE:
         raise StepError(f"'+' would build a {type_name(r)} longer than {MAX_SEQUENCE}")
@@ -109,6 +130,8 @@ def add(a, b):
 
 
 def mul(a, b):
+    if type(a) is Record or type(b) is Record:
+        raise StepError(f"unsupported operand for *: {type_name(a)} and {type_name(b)}")
     if type(a) in (tuple, str) or type(b) in (tuple, str):
         count = b if type(a) in (tuple, str) else a
         seq = a if type(a) in (tuple, str) else b
@@ -152,7 +175,7 @@ NAMESPACE = {
     "__builtins__": {},
     "len": len, "min": min, "max": max, "abs": abs, "any": any, "all": all,
     "sum": sum, "range": bounded_range, "tuple": tuple_of, "bool": bool,
-    "_getf": getf, "_setf": setf, "_geti": geti, "_seti": seti,
+    "_getf": getf, "_setf": setf, "_geti": geti, "_seti": seti, "_peekf": peekf, "_peeki": peeki,
     "_add": add, "_mul": mul, "_mod": mod, "_choose": choose,
     "_assert_failed": assert_failed,
 }

@@ -36,17 +36,24 @@ def _flatten(prefix: str, value, into: dict) -> None:
         into[prefix] = value
 
 
+_ABSENT = object()
+
+
+def _cell(flat: dict, key: str) -> str:
+    return format_value(flat[key]) if key in flat else "-"
+
+
 def render_replay(program: Program, trace: Trace) -> list:
     states = [trace.initial] + [s.after for s in trace.steps if s.after is not None]
     flats = [flatten_state(program, s) for s in states]
-    keys = list(flats[0])
-    changing = [k for k in keys if any(f.get(k) != flats[0][k] for f in flats[1:])]
+    keys = list(dict.fromkeys(k for flat in flats for k in flat))   # a value may change shape
+    changing = [k for k in keys if any(f.get(k, _ABSENT) != flats[0].get(k, _ABSENT) for f in flats[1:])]
     constant = [k for k in keys if k not in changing]
     lines = []
     if constant:
         lines.append("unchanged: " + ", ".join(f"{k} = {format_value(flats[0][k])}" for k in constant))
         lines.append("")
-    rows = [["0", "", "(initial state)"] + [format_value(flats[0][k]) for k in changing]]
+    rows = [["0", "", "(initial state)"] + [_cell(flats[0], k) for k in changing]]
     n = 0
     for step in trace.steps:
         n += 1
@@ -57,7 +64,7 @@ def render_replay(program: Program, trace: Trace) -> list:
             rows.append([str(n), thread.name, texts + f"  !! {step.error}"] + [""] * len(changing))
             continue
         flat = flats[n]
-        rows.append([str(n), thread.name, texts] + [format_value(flat[k]) for k in changing])
+        rows.append([str(n), thread.name, texts] + [_cell(flat, k) for k in changing])
     lines.extend(tabulate(rows, headers=["#", "thread", "step"] + changing, tablefmt="simple",
                           disable_numparse=True).splitlines())
     return lines

@@ -79,7 +79,7 @@ def counterexample_phrase(checked: CheckedVariant) -> str:
         return text + " to the first state that cannot finish"
     if checked.minimal:
         return text + " (the fewest possible, then the fewest steps)"
-    return text + " (as the search found it: the full state space was too large to minimise)"
+    return text + " (as the search found it, not minimised: the full state graph is too large)"
 
 
 def _violation_lines(checked: CheckedVariant) -> list:
@@ -99,14 +99,18 @@ def _violation_lines(checked: CheckedVariant) -> list:
         return ["livelock: from this state no ordering lets every thread finish;",
                 "the threads can only repeat the steps after the marked line."]
     word = "assert failed" if violation.kind == "assert" else "run-time error"
-    failed = checked.trace.failed
-    where = " while building the initial state" if checked.trace.init_error is not None else ""
+    trace = checked.trace
+    failed = trace.failed
+    where = " while building the initial state" if trace.init_error is not None else ""
     if failed is not None:
         thread = program.threads[failed.thread]
-        pc = failed.rows[-1].pc if failed.rows else None
-        if pc is not None:
-            instr = thread.instrs[pc]
+        if failed.rows:
+            instr = thread.instrs[failed.rows[-1].pc]
             where = f" in '{instr.text}' of thread {thread.name} ({instr.code_pos or instr.pos})"
+        else:                                 # its await failed: the step did not start
+            before = trace.steps[-2].after if len(trace.steps) > 1 else trace.initial
+            instr = thread.instrs[before[thread.pc_slot]]
+            where = f" in the await of '{instr.text}' of thread {thread.name} ({instr.node.await_.pos})"
     return [f"{word}{where}:", f"    {violation.message}"]
 
 

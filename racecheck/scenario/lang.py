@@ -54,16 +54,28 @@ _NODE_WORDS = {
 @dataclass(frozen=True)
 class Origin:
     """Where a piece of code sits in its file: code line k is file line
-    ``line + k - 1`` and its columns are shifted by ``col``."""
+    ``line + k - 1`` and its columns are shifted by ``col``. For a scalar
+    whose text is not a plain copy of the file (folded over several lines,
+    or quoted with escapes), ``columns`` maps line 1's characters instead:
+    ``((file line, (file column of each character, ...)), ...)``."""
 
     file: str
     line: int
     col: int
+    columns: tuple | None = None
 
-    def pos(self, lineno: int | None, col_offset: int | None) -> Pos:
+    def pos(self, lineno: int | None, col: int | None) -> Pos:
+        """The position of code line ``lineno``, character column ``col`` (from 0)."""
         lineno = lineno or 1
-        col = (col_offset or 0) + (self.col if lineno >= 1 else 0)
-        return Pos(self.file, self.line + lineno - 1, col + 1)
+        col = col or 0
+        if self.columns and lineno == 1:
+            for line, cols in self.columns:
+                if col < len(cols):
+                    return Pos(self.file, line, cols[col] + 1)
+                col -= len(cols) + 1
+            line, cols = self.columns[-1]
+            return Pos(self.file, line, (cols[-1] + 2) if cols else 1)
+        return Pos(self.file, self.line + lineno - 1, col + self.col + 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +124,15 @@ class Scope:
 def parse_code(text: str, origin: Origin, scope: Scope, *, expr: bool,
                source_line=lambda n: "") -> Code:
     """Parse and check ``text``; raise ``ScenarioError`` with a position."""
+    if origin.columns is None and "\n" not in text.strip("\n") and text[:1] in (" ", "\t"):
+        lead = len(text) - len(text.lstrip(" \t"))      # leading blanks of one-line code
+        origin = Origin(origin.file, origin.line, origin.col + lead)
+        text = text[lead:]
+    elif origin.columns is not None and text[:1] == " ":
+        lead = len(text) - len(text.lstrip(" "))
+        origin = Origin(origin.file, origin.line, origin.col,
+                        tuple((line, cols[lead:] if i == 0 else cols) for i, (line, cols) in enumerate(origin.columns)))
+        text = text[lead:]
     if len(text) > MAX_CODE_CHARS:
         raise ScenarioError(origin.pos(1, 0), f"code in {scope.where} is longer than {MAX_CODE_CHARS} characters")
     try:
@@ -119,10 +140,13 @@ def parse_code(text: str, origin: Origin, scope: Scope, *, expr: bool,
     except SyntaxError as exc:
         pos = origin.pos(exc.lineno, (exc.offset or 1) - 1)
         what = "expression" if expr else "code"
-        raise ScenarioError(pos, f"syntax error in {what} of {scope.where}: {exc.msg}", "", source_line(pos.line)) from None
+        message = exc.msg
+        if "integer string conversion" in message:
+            message = "integer literal is too long (more than 4300 digits)"
+        raise ScenarioError(pos, f"syntax error in {what} of {scope.where}: {message}", "", source_line(pos.line)) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ScenarioError(origin.pos(1, 0), f"code in {scope.where} cannot be parsed: {type(exc).__name__}") from None
-    checker = _Checker(origin, scope, source_line)
+    checker = _Checker(origin, scope, source_line, _dedent(text).splitlines())
     try:
         if expr:
             checker.expr(tree.body, 0)
@@ -144,8 +168,9 @@ def _dedent(text: str) -> str:
 class _Checker:
     """Walks a tree and refuses, by name, anything outside the language."""
 
-    def __init__(self, origin: Origin, scope: Scope, source_line):
+    def __init__(self, origin: Origin, scope: Scope, source_line, code_lines):
         self.origin = origin
+        self.code_lines = code_lines
         self.scope = scope
         self.source_line = source_line
         self.names: set = set()
@@ -155,7 +180,11 @@ class _Checker:
 
     # -- errors ---------------------------------------------------------
     def error(self, node, message: str, hint: str = "") -> ScenarioError:
-        pos = self.origin.pos(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+        lineno = getattr(node, "lineno", 1)
+        col = getattr(node, "col_offset", 0)
+        if 0 < lineno <= len(self.code_lines):        # ast counts UTF-8 bytes; we count characters
+            col = len(self.code_lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+        pos = self.origin.pos(lineno, col)
         return ScenarioError(pos, message, hint, self.source_line(pos.line))
 
     def refuse(self, node, what: str | None = None) -> ScenarioError:
@@ -204,6 +233,8 @@ class _Checker:
         else:
             if isinstance(node, ast.Expr) and _is_call_to(node.value, "choose"):
                 raise self.error(node, f"choose() must be assigned: x = choose(a, b) ({self.scope.where})")
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                self.call(node.value, depth, frozenset())   # names a call that is not allowed
             raise self.refuse(node)
 
     def choose(self, node, depth: int) -> None:

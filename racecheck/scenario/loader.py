@@ -131,7 +131,8 @@ class _Builder:
         thread_items = self.mapping(threads_node, "threads")
         if not thread_items:
             raise self.error(threads_node.pos, "threads must declare at least one thread")
-        local_sets = {name: self.thread_locals(node, name) for name, node in thread_items.items()}
+        local_sets = {name: self.thread_locals(node, name, threads_node.key_pos[name])
+                      for name, node in thread_items.items()}
         self.check_name_clashes(root, params, state, local_sets, thread_items, threads_node)
         self.fields = frozenset(self.all_fields(params, state, local_sets, top.get("variants")))
         shared = frozenset(n for n, _ in state)
@@ -171,21 +172,21 @@ class _Builder:
     def policy(self, node: YNode | None, what: str) -> bool:
         if node is None:
             return False
-        if node.value not in ("error", "allowed"):
-            raise self.error(node.pos, f"'{what}' must be 'error' or 'allowed', not {node.value!r}",
-                             did_you_mean(str(node.value), ("error", "allowed")))
+        if node.value not in ("error", "allowed") or not isinstance(node.value, str):
+            raise self.error(node.pos, f"'{what}' must be 'error' or 'allowed', not {_kind(node)}",
+                             did_you_mean(node.value, ("error", "allowed")) if isinstance(node.value, str) else "")
         return node.value == "allowed"
 
-    def thread_locals(self, node: YNode, thread: str) -> tuple:
+    def thread_locals(self, node: YNode, thread: str, name_pos: Pos) -> tuple:
+        self.name(thread, name_pos, "thread")
         body = self.keys(node, _THREAD, ("steps",), f"thread '{thread}'")
-        self.name(thread, node.pos, "thread")
         return self.values(body.get("locals"), f"locals of thread '{thread}'", "local")
 
     def check_name_clashes(self, root, params, state, local_sets, thread_items, threads_node) -> None:
         param_names = {n for n, _ in params}
         for name, _ in state:
             if name in param_names:
-                raise self.error(root.pos, f"'{name}' is both a param and a shared variable")
+                raise self.error(root.value["state"].key_pos[name], f"'{name}' is both a param and a shared variable")
         shared = {n for n, _ in state}
         for thread, local_vars in local_sets.items():
             for name, _ in local_vars:
@@ -247,9 +248,13 @@ class _Builder:
             return self.call(node, ctx, depth)
         if "step" in keys:
             return self.action(node, ctx)
-        first = next(iter(keys), "")
+        if any(key in keys for key in ("do", "await", "goto", "label")):
+            hint = "an action step needs 'step: TEXT', the text diagrams show for it"
+        else:
+            close = [did_you_mean(k, ("step", "if", "while", "call")) for k in keys]
+            hint = next((h for h in close if h), "")
         raise self.error(node.pos, f"a step of thread '{ctx.thread}' needs one of 'step', 'if', 'while' or 'call'",
-                         did_you_mean(first, ("step", "if", "while", "call", "do", "await")))
+                         hint)
 
     def action(self, node: YNode, ctx) -> S.Action:
         keys = self.keys(node, _ACTION, ("step",), f"a step of thread '{ctx.thread}'")
@@ -308,21 +313,66 @@ class _Builder:
 
     # -- code -------------------------------------------------------------
     def code(self, node: YNode, scope: dict, where: str, expr: bool):
-        text = self.string(node, f"code of {where}", allow_scalars=True)
         if isinstance(node.value, bool):
             text = "True" if node.value else "False"
+        else:
+            text = self.string(node, f"code of {where}", allow_scalars=True)
+        if not text.strip():
+            raise self.error(node.pos, f"empty code in {where}")
         return parse_code(text, self.origin(node), Scope(where=where, **scope), expr=expr,
                           source_line=self.src.line)
 
     def origin(self, node: YNode) -> Origin:
+        """Where code line 1, column 0 of this scalar sits in the file."""
         pos = node.pos
         if node.style in ("|", ">"):
             line = pos.line + 1
+            while line <= len(self.src.lines) and not self.src.line(line).strip():
+                line += 1                     # the indentation is that of the first text line
             text = self.src.line(line)
-            return Origin(pos.file, line, len(text) - len(text.lstrip(" ")))
+            return Origin(pos.file, pos.line + 1, len(text) - len(text.lstrip(" ")))
         if node.style in ('"', "'"):
-            return Origin(pos.file, pos.line, pos.col)
-        return Origin(pos.file, pos.line, pos.col - 1)
+            return Origin(pos.file, pos.line, pos.col, self.quoted_columns(node))
+        return Origin(pos.file, pos.line, pos.col - 1, self.plain_columns(node))
+
+    def quoted_columns(self, node: YNode):
+        """Column map for a one-line quoted scalar with escapes: value index -> file column."""
+        line = self.src.line(node.pos.line)
+        start = node.pos.col                  # the character after the quote
+        quote = node.style
+        columns = []
+        i = start
+        while i < len(line) and line[i] != quote:
+            if quote == '"' and line[i] == "\\":
+                columns.append(i)
+                i += 2 if i + 1 < len(line) and line[i + 1] != "x" else 4
+                continue
+            if quote == "'" and line[i:i + 2] == "''":
+                columns.append(i)
+                i += 2
+                continue
+            columns.append(i)
+            i += 1
+        return ((node.pos.line, tuple(columns)),) if len(columns) == len(str(node.value)) else None
+
+    def plain_columns(self, node: YNode):
+        """Column map for a plain scalar folded from several lines."""
+        value = str(node.value)
+        segments = []
+        line, col = node.pos.line, node.pos.col - 1
+        consumed = 0
+        while consumed < len(value) and line <= len(self.src.lines):
+            text = self.src.line(line)
+            if segments:
+                col = len(text) - len(text.lstrip(" "))
+            piece = text[col:].rstrip()
+            if "#" in piece:
+                piece = piece[:piece.index(" #")] if " #" in piece else piece
+            take = min(len(piece), len(value) - consumed)
+            segments.append((line, tuple(range(col, col + take))))
+            consumed += take + 1              # folded lines are joined by one space
+            line += 1
+        return tuple(segments) if len(segments) > 1 else None
 
     def properties(self, node: YNode | None, kind: str, shared, params) -> tuple:
         if node is None:
@@ -332,10 +382,8 @@ class _Builder:
         for name, expr_node in items.items():
             self.name(name, node.key_pos[name], kind)
             where = f"{kind} '{name}'"
-            scope = Scope(where=where, shared=shared, params=params, fields=self.fields)
-            text = self.string(expr_node, f"{where}", allow_scalars=True)
-            code = parse_code(text, self.origin(expr_node), scope, expr=True, source_line=self.src.line)
-            result.append(S.Property(kind, name, code))
+            scope = dict(shared=shared, params=params, fields=self.fields)
+            result.append(S.Property(kind, name, self.code(expr_node, scope, where, True)))
         return tuple(result)
 
     def check_property_names(self, invariants, finals) -> None:
@@ -355,8 +403,8 @@ class _Builder:
         if isinstance(value, dict):
             keys = self.keys(node, ("violation",), ("violation",), "expect")
             return self.named_expectation(keys["violation"], prop_names)
-        raise self.error(node.pos, f"expect must be 'safe', 'violation' or {{violation: NAME}}, not {value!r}",
-                         did_you_mean(str(value), ("safe", "violation")))
+        raise self.error(node.pos, f"expect must be 'safe', 'violation' or {{violation: NAME}}, not {_kind(node)}",
+                         did_you_mean(value, ("safe", "violation")) if isinstance(value, str) else "")
 
     def named_expectation(self, node: YNode, prop_names) -> S.Expectation:
         valid = list(prop_names) + list(S.VIOLATION_KINDS)
@@ -414,7 +462,7 @@ def _kind(node: YNode) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
+        return str(value).lower()
     if isinstance(value, int):
         return f"the integer {value}"
-    return f"the string {value!r}"
+    return repr(value)

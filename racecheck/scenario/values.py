@@ -80,8 +80,14 @@ def type_name(value) -> str:
     return type(value).__name__
 
 
+MAX_SHOWN_DIGITS = 40
+
+
 def format_value(value) -> str:
     """A value as it would be written in the code language."""
+    if type(value) is int and value.bit_length() > 3 * MAX_SHOWN_DIGITS:
+        sign = "-" if value < 0 else ""
+        return f"<{sign}integer of {value.bit_length()} bits>"
     if type(value) is Record:
         inner = ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
         return "{" + inner + "}"
@@ -117,8 +123,13 @@ def _no_iteration(self, *args):
     raise StepError("a record cannot be iterated, measured or searched; use its fields")
 
 
-# Records behave as values with fields only: iteration, len() and 'in' on a
-# record are run-time errors, as they would be on a C struct.
+def _no_order(self, other):
+    raise StepError("records cannot be ordered with <, <=, > or >=; compare their fields")
+
+
+# Records behave as values with fields only: iteration, len(), 'in' and
+# ordering on a record are run-time errors, as they would be on a C struct.
 Record.__iter__ = _no_iteration
 Record.__len__ = _no_iteration
 Record.__contains__ = _no_iteration
+Record.__lt__ = Record.__le__ = Record.__gt__ = Record.__ge__ = _no_order

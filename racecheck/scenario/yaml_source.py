@@ -19,6 +19,7 @@ from racecheck.errors import Pos, ScenarioError
 
 MAX_FILE_BYTES = 1 << 20          # 1 MiB: scenario files are hand-written
 MAX_NODES = 200_000               # nodes after alias expansion
+MAX_NESTING = 100                 # mappings and lists inside each other
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -104,30 +105,76 @@ def read_source(path: str) -> Source:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(Pos(path, 1, 1), f"file is not UTF-8 text (byte {exc.start})") from None
+        before = data[:exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        raise ScenarioError(Pos(path, line, col), f"file is not UTF-8 text: byte 0x{data[exc.start]:02x} "
+                            "cannot be decoded") from None
     return Source(path, text)
 
 
 def parse_yaml(source: Source) -> YNode:
     """Compose the YAML text and convert it to positioned nodes."""
     try:
+        _scan(source)
         root = yaml.compose(source.text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = source.pos(mark) if mark else Pos(source.path, 1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         raise source.error(pos, f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        pos = _text_pos(source, exc.position)
+        raise source.error(pos, f"character {exc.character!r} is not allowed in a YAML file") from None
     except yaml.YAMLError as exc:
         raise source.error(Pos(source.path, 1, 1), f"YAML error: {exc}") from None
-    except RecursionError:
-        raise source.error(Pos(source.path, 1, 1), "YAML nesting is too deep") from None
     if root is None:
         raise source.error(Pos(source.path, 1, 1), "the file is empty; a scenario starts with 'racecheck: 1'")
-    budget = [MAX_NODES]
-    try:
-        return _convert(root, source, budget)
-    except RecursionError:
-        raise source.error(source.pos(root.start_mark), "YAML nesting is too deep") from None
+    return _convert(root, source, [MAX_NODES])
+
+
+def _scan(source: Source) -> None:
+    """Refuse, before composing, what would make composing blow up.
+
+    Walks the parser's events (no recursion): nesting deeper than
+    MAX_NESTING, an alias to a collection that contains it (recursive), and
+    aliases that together expand to more than MAX_NODES values (a "billion
+    laughs" bomb) are refused at the event's position.
+    """
+    sizes: dict = {}            # anchor -> values it expands to
+    open_: list = []            # (values expanded before it, anchor) per open collection
+    expanded = 0
+    for event in yaml.parse(source.text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            if len(open_) >= MAX_NESTING:
+                raise source.error(source.pos(event.start_mark),
+                                   f"YAML nesting is too deep: more than {MAX_NESTING} levels")
+            open_.append((expanded, event.anchor))
+            expanded += 1
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            before, anchor = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = expanded - before
+        elif isinstance(event, yaml.ScalarEvent):
+            expanded += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes:
+                if any(anchor == event.anchor for _, anchor in open_):
+                    raise source.error(source.pos(event.start_mark),
+                                       f"recursive YAML alias '*{event.anchor}': it refers to a value that contains it")
+                continue                  # undefined: the composer says so
+            expanded += sizes[event.anchor]
+            if expanded > MAX_NODES:
+                raise source.error(source.pos(event.start_mark),
+                                   f"YAML aliases expand the document to more than {MAX_NODES} values "
+                                   "(an alias bomb?)")
+
+
+def _text_pos(source: Source, index: int) -> Pos:
+    before = source.text[:index]
+    return Pos(source.path, before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
 
 
 def _convert(node, source: Source, budget: list) -> YNode:
@@ -143,7 +190,7 @@ def _convert(node, source: Source, budget: list) -> YNode:
         for key_node, value_node in node.value:
             key = _convert(key_node, source, budget)
             if not isinstance(key.value, str):
-                raise source.error(key.pos, f"mapping keys must be names, not {key.value!r}")
+                raise source.error(key.pos, f"mapping keys must be names, not {spell(key.value)}")
             if key.value in result:
                 raise source.error(key.pos, f"duplicate key '{key.value}' (first at line {key_pos[key.value].line})")
             result[key.value] = _convert(value_node, source, budget)
@@ -178,12 +225,29 @@ def _scalar(node, source: Source):
     raise source.error(pos, f"YAML tag '{explicit}' is not supported")
 
 
+def spell(value) -> str:
+    """A value as YAML would write it, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
 def _resolve_plain(text: str, pos: Pos, source: Source):
     if _NULL.match(text):
         return None
     if _BOOL.match(text):
         return text.lower() == "true"
     if _INT.match(text):
+        if len(text) > 4000:
+            raise source.error(pos, "integer literal is too long (more than 4000 digits)")
         return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
     if _FLOAT.match(text):
         raise source.error(pos, f"'{text}' is a float; racecheck values are booleans, integers, strings, null, lists and records")
