@@ -30,6 +30,9 @@ class CheckedVariant:
     cycle_trace: Trace | None = None    # for a livelock: schedule + one cycle
     reads: tuple = ()                   # (text, value) the violated property read
     minimal: bool = True                # the counterexample has the fewest context switches
+    coverage: tuple | None = None       # safe verdict: steps no explored state executed
+                                        # ((thread name, step text, "file:line"), ...); None: not computed
+    frequency: object | None = None     # violation: how common it is (explore.frequency); None: not computed
 
     @property
     def outcome(self) -> Outcome:
