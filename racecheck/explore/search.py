@@ -30,6 +30,7 @@ one among the violations of that kind it found.
 
 from __future__ import annotations
 
+import gc
 import resource
 import time
 from array import array
@@ -70,6 +71,18 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
     second while the search runs. Ctrl-C ends the search with exit reason
     ``INTERRUPTED`` and the statistics so far.
     """
+    # Millions of stored tuples make every collection of the cyclic garbage
+    # collector scan them all; the search creates no reference cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _explore(program, bounds, expect, reduction, hash_compact, progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Exploration:
     start = time.perf_counter()
     deadline = start + bounds.timeout if bounds.timeout else None
     max_states, max_depth, max_memory = bounds.max_states, bounds.max_depth, bounds.max_memory

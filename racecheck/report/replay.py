@@ -7,7 +7,6 @@ schedule. Variables that never change are listed once, above the table.
 
 from __future__ import annotations
 
-from tabulate import tabulate
 
 from racecheck.explore.trace import Trace
 from racecheck.model.program import Program
@@ -44,6 +43,7 @@ def _cell(flat: dict, key: str) -> str:
 
 
 def render_replay(program: Program, trace: Trace) -> list:
+    from tabulate import tabulate          # imported when needed: it is slow to import
     states = [trace.initial] + [s.after for s in trace.steps if s.after is not None]
     flats = [flatten_state(program, s) for s in states]
     keys = list(dict.fromkeys(k for flat in flats for k in flat))   # a value may change shape

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 
-from tabulate import tabulate
 
 from racecheck.explore.check import CheckedVariant
 from racecheck.explore.result import Outcome, Verdict
@@ -57,7 +56,7 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
     lines.append("")
     lines.extend(render_rows(checked.program, checked.trace, checked.cycle_trace))
     lines.append("")
-    lines.extend(_violation_lines(checked))
+    lines.extend(violation_lines(checked))
     names = [t.name for t in checked.program.threads]
     schedule_text = violation.schedule.format(names)
     if violation.cycle is not None:
@@ -74,7 +73,9 @@ def counterexample_phrase(checked: CheckedVariant) -> str:
     from racecheck.explore.counterexample import switches
     schedule = checked.exploration.violation.schedule
     n = switches(schedule)
-    text = f"counterexample: {len(schedule)} steps, {n} context switch{'' if n == 1 else 'es'}"
+    steps = len(schedule)
+    text = (f"counterexample: {steps} step{'' if steps == 1 else 's'}, "
+            f"{n} context switch{'' if n == 1 else 'es'}")
     if checked.exploration.violation.kind == "livelock":
         return text + " to the first state that cannot finish"
     if checked.minimal:
@@ -82,7 +83,7 @@ def counterexample_phrase(checked: CheckedVariant) -> str:
     return text + " (as the search found it, not minimised: the full state graph is too large)"
 
 
-def _violation_lines(checked: CheckedVariant) -> list:
+def violation_lines(checked: CheckedVariant) -> list:
     violation = checked.exploration.violation
     program = checked.program
     if violation.kind in ("invariant", "final"):
@@ -136,15 +137,27 @@ def describe_end(kind: str, name: str, message: str) -> str:
     return ("assert fails: " if kind == "assert" else "run-time error: ") + message
 
 
-def render_table(checked_list: list) -> str:
+def verdict_cell(checked: CheckedVariant) -> str:
+    """``violation (page_not_lost)``, ``safe`` or ``inconclusive``: the table's verdict."""
+    result = checked.exploration
+    verdict = result.verdict.value
+    return verdict + (f" ({result.violation.short()})" if result.violation is not None else "")
+
+
+def table_rows(checked_list: list, *, seconds: bool = True) -> tuple:
+    """``(headers, rows)`` of the variant table, all cells strings; without
+    the seconds column for reports that must not change from run to run."""
+    headers = ["variant", "expected", "verdict", "states"] + (["seconds"] if seconds else []) + ["result"]
     rows = []
     for checked in checked_list:
         result = checked.exploration
-        verdict = result.verdict.value
-        if result.violation is not None:
-            verdict += f" ({result.violation.short()})"
-        rows.append([checked.variant.name or "-", checked.variant.expect.describe(), verdict,
-                     result.stats.states, f"{result.stats.seconds:.2f}",
-                     "ok" if checked.outcome is Outcome.MATCH else outcome_word(checked.outcome)])
-    return tabulate(rows, headers=["variant", "expected", "verdict", "states", "seconds", "result"],
-                    tablefmt="simple", disable_numparse=True)
+        timing = [f"{result.stats.seconds:.2f}"] if seconds else []
+        rows.append([checked.variant.name or "-", checked.variant.expect.describe(), verdict_cell(checked),
+                     str(result.stats.states)] + timing +
+                    ["ok" if checked.outcome is Outcome.MATCH else outcome_word(checked.outcome)])
+    return headers, rows
+
+
+def render_table(checked_list: list, *, seconds: bool = True, tablefmt: str = "simple") -> str:
+    headers, rows = table_rows(checked_list, seconds=seconds)
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
