@@ -159,5 +159,6 @@ def table_rows(checked_list: list, *, seconds: bool = True) -> tuple:
 
 
 def render_table(checked_list: list, *, seconds: bool = True, tablefmt: str = "simple") -> str:
+    from tabulate import tabulate          # imported when needed: it is slow to import
     headers, rows = table_rows(checked_list, seconds=seconds)
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
