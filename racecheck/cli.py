@@ -40,6 +40,15 @@ exit status:
   70   internal error in racecheck (please report it with the scenario file)
   130  interrupted
 
+commands:
+  racecheck [check] PATH...    check scenarios (this help)
+  racecheck report PATH... --out DIR
+                               Markdown, mail text, JSON and HTML reports
+  racecheck diff OLD NEW       the before/after paragraph of a commit message
+  racecheck export --promela|--dot|--graphml SCENARIO
+                               a Promela model, or the state graph
+  (racecheck COMMAND --help for each)
+
 examples:
   racecheck scenarios/dirty_unlocked.yaml
   racecheck scenarios/ --max-states 1000000
@@ -60,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--variant", metavar="NAME", help="check only this variant")
     parser.add_argument("--schedule", metavar="S",
                         help="replay this schedule (as printed under a diagram) and print the state after every step")
+    _search_options(parser)
+    return parser
+
+
+def _search_options(parser) -> None:
     parser.add_argument("--max-states", type=_positive_int, metavar="N",
                         help="stop after storing N states (verdict inconclusive unless a violation was found)")
     parser.add_argument("--max-depth", type=_positive_int, metavar="N",
@@ -77,7 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "prints the probability that a collision hid a state)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress line on stderr")
-    return parser
+
+
+def _bounds_and_options(args) -> tuple:
+    bounds = Bounds(args.max_states, args.max_depth, args.timeout, args.max_memory)
+    options = dict(reduction=not args.no_reduction, hash_compact=args.hash_compact,
+                   progress=None if args.quiet or not sys.stderr.isatty() else _progress)
+    return bounds, options
 
 
 def _positive_int(text: str) -> int:
@@ -122,7 +142,8 @@ def _positive_float(text: str) -> float:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        if "--version" in argv or "-h" in argv or "--help" in argv:
+        if argv[:1] and argv[0] in ("--version", "-h", "--help") or (
+                argv[:1] and argv[0] not in COMMANDS and ("--version" in argv or "-h" in argv or "--help" in argv)):
             build_parser().parse_args(argv)
         return _main(argv)
     except SystemExit as exc:               # --help and --version
@@ -155,11 +176,20 @@ def _internal(message: str) -> None:
           "with the scenario file and the command line.", file=sys.stderr)
 
 
+COMMANDS = ("check", "report", "diff", "export")
+
+
 def _main(argv) -> int:
+    if argv and argv[0] in COMMANDS:
+        command, argv = argv[0], argv[1:]
+    else:
+        command = "check"
+    return {"check": _check, "report": _report, "diff": _diff, "export": _export}[command](argv)
+
+
+def _check(argv) -> int:
     args = build_parser().parse_intermixed_args(argv)
-    bounds = Bounds(args.max_states, args.max_depth, args.timeout, args.max_memory)
-    options = dict(reduction=not args.no_reduction, hash_compact=args.hash_compact,
-                   progress=None if args.quiet or not sys.stderr.isatty() else _progress)
+    bounds, options = _bounds_and_options(args)
     files = find_scenarios(args.paths)
     if args.schedule is not None:
         if len(files) != 1:
@@ -205,16 +235,24 @@ def _end_progress(options: dict) -> None:
         sys.stderr.flush()
 
 
-def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: dict) -> int:
-    try:
-        scenario = load_scenario(path)
-    except ScenarioError as exc:
-        print(exc.render(), file=sys.stderr)
-        return EXIT_USAGE
+def _load_variants(path: str, variant_name: str | None):
+    """The scenario and the variants to check; ScenarioError/UsageError if not."""
+    scenario = load_scenario(path)
     variants = select_variants(scenario, variant_name)
     if variants is None:
         names = ", ".join(v.name for v in scenario.variants if v.name) or "(none)"
-        print(f"racecheck: {path}: no variant named '{variant_name}'; its variants are: {names}", file=sys.stderr)
+        raise UsageError(f"{path}: no variant named '{variant_name}'; its variants are: {names}")
+    return scenario, variants
+
+
+def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: dict) -> int:
+    try:
+        scenario, variants = _load_variants(path, variant_name)
+    except ScenarioError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"racecheck: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"== {path}: {scenario.title}")
     results = []
@@ -245,6 +283,109 @@ def _status(results) -> int:
 def _worse(a: int, b: int) -> int:
     rank = {EXIT_OK: 0, EXIT_BOUND: 1, EXIT_MISMATCH: 2, EXIT_USAGE: 3, EXIT_INTERRUPTED: 4}
     return a if rank.get(a, 4) >= rank.get(b, 4) else b
+
+
+# -- racecheck report ------------------------------------------------------------
+
+def _report(argv) -> int:
+    parser = _Parser(prog="racecheck report",
+                     description="Write Markdown, mail-ready text, JSON and HTML reports for each scenario file: "
+                                 "the verdict table, race diagrams, replay commands and sequence charts.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories")
+    parser.add_argument("--out", required=True, metavar="DIR", help="directory to write the reports into")
+    parser.add_argument("--variant", metavar="NAME", help="only this variant")
+    _search_options(parser)
+    args = parser.parse_intermixed_args(argv)
+    bounds, options = _bounds_and_options(args)
+    from racecheck.report.files import write_reports
+    status = EXIT_OK
+    for path in find_scenarios(args.paths):
+        path = os.path.normpath(path)
+        scenario, variants = _load_variants(path, args.variant)
+        checked = [check_variant(scenario, v, bounds, **options) for v in variants]
+        _end_progress(options)
+        for written in write_reports(checked, path, args.out):
+            print(written)
+        status = _worse(status, _status(checked))
+    return status
+
+
+# -- racecheck diff --------------------------------------------------------------
+
+def _diff(argv) -> int:
+    parser = _Parser(prog="racecheck diff",
+                     description="Compare two scenario files (the model before and after a patch), or two "
+                                 "variants of one file, and print the 'before this patch / after this patch' "
+                                 "paragraph of a commit message: the verdict table and the race diagrams the "
+                                 "change removes or adds.",
+                     epilog="examples:\n  racecheck diff old.yaml new.yaml\n"
+                            "  racecheck diff scenarios/dirty_unlocked.yaml --variants unlocked trylock\n"
+                            "  racecheck diff a.yaml::unlocked b.yaml::trylock",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", metavar="PATH[::VARIANT]")
+    parser.add_argument("--variants", nargs=2, metavar=("OLD", "NEW"), help="two variants of one file")
+    _search_options(parser)
+    args = parser.parse_intermixed_args(argv)
+    bounds, options = _bounds_and_options(args)
+    if args.variants:
+        if len(args.paths) != 1:
+            raise UsageError("--variants compares two variants of one file: name exactly one PATH")
+        sides = [(args.paths[0], args.variants[0]), (args.paths[0], args.variants[1])]
+    elif len(args.paths) == 2:
+        sides = [tuple(p.split("::", 1)) if "::" in p else (p, None) for p in args.paths]
+    else:
+        raise UsageError("diff takes two scenarios (OLD NEW), or one file and --variants OLD NEW")
+    checked = []
+    for path, variant in sides:
+        if not os.path.exists(path):
+            raise UsageError(f"no such file: {path}")
+        scenario, variants = _load_variants(path, variant)
+        checked.append([check_variant(scenario, v, bounds, **options) for v in variants])
+        _end_progress(options)
+    labels = [f"{p}::{v}" if v and not args.variants else (v or p) for p, v in sides]
+    from racecheck.report.diff import render_diff
+    print(render_diff(checked[0], checked[1], labels[0], labels[1]))
+    return EXIT_OK
+
+
+# -- racecheck export ------------------------------------------------------------
+
+def _export(argv) -> int:
+    parser = _Parser(prog="racecheck export",
+                     description="Export one variant: as a Promela model for SPIN, or its explored state graph "
+                                 "as Graphviz DOT or GraphML.")
+    kind = parser.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--promela", action="store_true", help="an equivalent Promela model (cross-check with SPIN)")
+    kind.add_argument("--dot", action="store_true", help="the state graph in Graphviz DOT")
+    kind.add_argument("--graphml", action="store_true", help="the state graph in GraphML")
+    parser.add_argument("path", metavar="SCENARIO")
+    parser.add_argument("--variant", metavar="NAME", help="the variant (needed when the file has several)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    parser.add_argument("--max-states", type=_positive_int, default=5000, metavar="N",
+                        help="draw at most N states of the graph (default 5000)")
+    args = parser.parse_intermixed_args(argv)
+    scenario, variants = _load_variants(args.path, args.variant)
+    if len(variants) > 1:
+        raise UsageError(f"{args.path} has several variants ({', '.join(v.name for v in variants)}); "
+                         "choose one with --variant")
+    program = Program(scenario, variants[0])
+    if args.promela:
+        from racecheck.report.promela import to_promela
+        text = to_promela(program)
+    else:
+        from racecheck.explore.graph import state_graph
+        from racecheck.report.graph import to_dot, to_graphml
+        graph = state_graph(program, args.max_states)
+        if not graph.complete:
+            print(f"racecheck: the state graph has more than {args.max_states} states; the first "
+                  f"{args.max_states} are drawn, the rest of the frontier is marked", file=sys.stderr)
+        text = to_graphml(graph) if args.graphml else to_dot(graph)
+    if args.output:
+        with open(args.output, "w") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
 
 
 def _replay(path: str, variant_name: str | None, text: str) -> int:

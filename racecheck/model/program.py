@@ -272,6 +272,29 @@ class Program:
                 return thread
         return None
 
+    def param_live_pcs(self, t: int) -> frozenset:
+        """The pcs of thread ``t`` that control can reach at all once branch
+        and loop tests that read only params and ``tid`` are decided: code
+        switched off by a variant's params is not in it."""
+        thread = self.threads[t]
+        constant = set(self.params) | {"tid"}
+        live, stack = set(), [thread.entry]
+        while stack:
+            pc = stack.pop()
+            if pc in live or pc == thread.end:
+                continue
+            live.add(pc)
+            instr = thread.instrs[pc]
+            cond = getattr(instr.node, "cond", None)
+            if instr.kind == BRANCH and cond is not None and set(cond.names) <= constant:
+                try:
+                    stack.append(thread.runs[pc](list(self.base_state()), None))
+                    continue
+                except USER_ERRORS:
+                    pass                      # fails at run time: both ways stay possible
+            stack.extend(instr.succ)
+        return frozenset(live)
+
     def locals_of(self, s: tuple, t: int) -> tuple:
         return tuple((name, s[slot]) for name, slot in self.threads[t].local_slots)
 

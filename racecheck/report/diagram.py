@@ -25,27 +25,45 @@ from racecheck.scenario.values import AssertFailed, format_value
 
 GAP = 4
 MAX_NOTE = 60
+CYCLE_MARK = "-- from here on, these steps can repeat forever --"
 
 
 def render_rows(program: Program, trace: Trace, cycle: Trace | None = None) -> list:
     """The diagram's lines (headers and rows), without the verdict lines."""
-    cells = []                                  # (column, text, note)
+    return _layout(program, [cell[1:] for cell in trace_cells(program, trace, cycle)])
+
+
+def trace_cells(program: Program, trace: Trace, cycle: Trace | None = None) -> list:
+    """``(step, column, text, note)`` for every diagram row, in order.
+
+    ``step`` is 0 for rows run while building the initial state, else the
+    1-based number of the transition in the schedule (a livelock's cycle
+    goes on counting); the marker line before a cycle has step and column
+    None. ``text`` is indented for call groups; ``note`` is ``"  <- ..."``
+    (what the row wrote), ``": message"`` for a failure, or empty.
+    """
+    cells = []
     paths = [()] * len(program.threads)
     for row in trace.init_rows:
-        cells.extend(_cells(program, row, paths))
+        cells.extend((0,) + c for c in _cells(program, row, paths))
     if trace.init_error is not None:
-        cells.append(_failure_cell(trace.init_thread, trace.init_error, paths))
-    for step in trace.steps:
-        for row in step.rows:
-            cells.extend(_cells(program, row, paths))
-        if step.error is not None:
-            cells.append(_failure_cell(step.thread, step.error, paths))
+        cells.append((0,) + _failure_cell(trace.init_thread, trace.init_error, paths))
+    for n, step in enumerate(trace.steps, start=1):
+        cells.extend(_step_cells(program, n, step, paths))
     if cycle is not None:
-        cells.append((None, "-- from here on, these steps can repeat forever --", ""))
-        for step in cycle.steps[len(trace.steps):]:
-            for row in step.rows:
-                cells.extend(_cells(program, row, paths))
-    return _layout(program, cells)
+        cells.append((None, None, CYCLE_MARK, ""))
+        for n, step in enumerate(cycle.steps[len(trace.steps):], start=len(trace.steps) + 1):
+            cells.extend(_step_cells(program, n, step, paths))
+    return cells
+
+
+def _step_cells(program: Program, n: int, step, paths: list) -> list:
+    cells = []
+    for row in step.rows:
+        cells.extend((n,) + c for c in _cells(program, row, paths))
+    if step.error is not None:
+        cells.append((n,) + _failure_cell(step.thread, step.error, paths))
+    return cells
 
 
 def _failure_cell(thread: int, error, paths: list) -> tuple:

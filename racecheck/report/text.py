@@ -49,10 +49,13 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
         if result.collision_bound is not None:
             lines.append(f"  hash-compact: the probability that a fingerprint collision hid a state "
                          f"is at most {result.collision_bound:.1e}")
+        lines.extend(coverage_lines(checked))
         return "\n".join(lines)
     violation = result.violation
     lines.append(f"  {counterexample_phrase(checked)}; {result.stats.states} states explored"
                  f"{' (reduced)' if result.reduced else ''}, {result.stats.seconds:.2f} s")
+    if checked.frequency is not None:
+        lines.append(f"  how common, in the full state graph: {checked.frequency.describe()}")
     lines.append("")
     lines.extend(render_rows(checked.program, checked.trace, checked.cycle_trace))
     lines.append("")
@@ -66,6 +69,16 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
         lines.append(f"also reachable: {other.describe()} "
                      f"(replay: {replay_command(path, name, other.schedule.format(names))})")
     return "\n".join(lines)
+
+
+def coverage_lines(checked: CheckedVariant) -> list:
+    """A warning for each step a safe variant never executes (params aside)."""
+    if not checked.coverage:
+        return []
+    lines = [f"  warning: {len(checked.coverage)} step{'s' if len(checked.coverage) > 1 else ''} never "
+             "executed in any interleaving (a modelling mistake?):"]
+    lines += [f"    {thread}: {text} ({where})" for thread, text, where in checked.coverage]
+    return lines
 
 
 def counterexample_phrase(checked: CheckedVariant) -> str:

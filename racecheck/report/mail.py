@@ -1,0 +1,79 @@
+"""The report as plain text, ready to paste into a mail or a commit message.
+
+The same blocks as the Markdown report (``markdown.document``), rendered the
+way kernel mail is written: prose wrapped at 75 columns, race diagrams,
+code, tables and commands kept exactly as they are (never wrapped, so a
+diagram stays a diagram and a command can be pasted), only ASCII, no tabs.
+A line wider than 75 columns is therefore always a diagram, code, a table
+or a command. The text is not quoted-printable or otherwise encoded: it is
+what goes into the body of the mail.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import unicodedata
+
+from racecheck.report.markdown import Chart, Heading, Items, Para, Pre, Table, document, plain
+
+WIDTH = 75
+_UNDERLINE = {1: "=", 2: "-", 3: "~"}
+_PRE_INDENT = {"diagram": "", "sh": "  ", "code": "    ", "text": "    "}   # diagrams flush left, as in commits
+_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                             "\u2013": "-", "\u2014": "--", "\u2026": "...", "\u2192": "->",
+                             "\u2190": "<-", "\u00a0": " ", "\u00d7": "x"})
+
+
+def render_mail(checked: list, path: str) -> str:
+    """The plain-text report for one scenario file."""
+    return mail_blocks(document(checked, path))
+
+
+def mail_blocks(blocks: list) -> str:
+    """Blocks as wrapped, ASCII-only plain text."""
+    out = [_mail_block(block) for block in blocks if not isinstance(block, Chart)]
+    return "\n\n".join(out) + "\n"
+
+
+def _mail_block(block) -> str:
+    if isinstance(block, Heading):
+        return _heading(block)
+    if isinstance(block, Para):
+        prefix = "WARNING: " if block.style == "warning" else ""
+        return wrap(prefix + plain(block.parts))
+    if isinstance(block, Items):
+        return "\n".join(wrap(plain(item), "  - ", "    ") for item in block.items)
+    if isinstance(block, Pre):
+        indent = _PRE_INDENT[block.kind]
+        return "\n".join(indent + ascii_text(line) for line in block.lines)
+    if isinstance(block, Table):
+        return table_text(block)
+    raise TypeError(f"not a report block: {block!r}")
+
+
+def _heading(block: Heading) -> str:
+    text = wrap(plain(block.parts))
+    width = max(len(line) for line in text.splitlines())
+    return text + "\n" + _UNDERLINE[block.level] * width
+
+
+def wrap(text: str, first: str = "", rest: str = "") -> str:
+    """Prose filled to 75 columns; a word longer than that keeps its own line."""
+    return textwrap.fill(ascii_text(" ".join(text.split())), WIDTH, initial_indent=first,
+                         subsequent_indent=rest, break_long_words=False, break_on_hyphens=False)
+
+
+def table_text(table: Table) -> str:
+    from tabulate import tabulate
+    rows = [[ascii_text(cell) for cell in row] for row in table.rows]
+    return tabulate(rows, headers=[ascii_text(h) for h in table.headers], tablefmt="simple",
+                    disable_numparse=True)
+
+
+def ascii_text(text: str) -> str:
+    """ASCII only, no tabs: typographic quotes and dashes become their ASCII
+    forms, accents are dropped, anything else becomes '?'."""
+    text = text.expandtabs(8).translate(_TYPOGRAPHY)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.encode("ascii", "replace").decode("ascii")
