@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from racecheck.explore.result import Violation
 from racecheck.explore.schedule import Schedule
-from racecheck.model.program import USER_ERRORS, InitialFailure, Program, PropertyError, as_step_error
+from racecheck.model.program import USER_ERRORS, InitialFailure, Program, as_step_error
 from racecheck.model.runtime import Chooser
 from racecheck.scenario.values import AssertFailed
 
@@ -99,13 +99,11 @@ def _failure_key(exc) -> tuple:
 
 def _state_violates(program: Program, s: tuple, target: tuple) -> bool:
     kind, name, _ = target
-    try:
-        if kind == "invariant":
-            return name in program.failing_invariants(s)
-        if kind == "final":
-            return program.finished(s) and name in program.failing_finals(s)
-    except PropertyError:
-        return False
+    if kind in ("invariant", "final", "error"):
+        invariants, finals, errors = program.judge(s)
+        if kind == "error":
+            return bool(errors)
+        return name in (invariants if kind == "invariant" else finals)
     if kind == "deadlock":
         if program.finished(s):
             return False

@@ -40,7 +40,7 @@ from racecheck.errors import InternalError
 from racecheck.explore.reduction import DeadValues, Reducer
 from racecheck.explore.result import Bounds, ExitReason, Exploration, Stats, Verdict, Violation
 from racecheck.explore.schedule import Schedule
-from racecheck.model.program import USER_ERRORS, InitialFailure, Program, PropertyError, as_step_error
+from racecheck.model.program import USER_ERRORS, InitialFailure, Program, as_step_error
 from racecheck.model.runtime import Chooser
 from racecheck.scenario.schema import SAFE
 from racecheck.scenario.values import AssertFailed, StepError
@@ -317,21 +317,16 @@ def _holds_all(fns, s) -> bool:
 
 def _check_state(program, s, sid, length, found, keep_edges, terminal) -> int:
     """The slow path of ``add_state``: record what fails in ``s``; 1 if any."""
-    bad = 0
-    try:
-        for name in program.failing_invariants(s):
-            found.add("invariant", name, "", sid, None, length)
-            bad = 1
-        if program.finished(s):
-            if keep_edges:
-                terminal[sid] = 1
-            for name in program.failing_finals(s):
-                found.add("final", name, "", sid, None, length)
-                bad = 1
-    except PropertyError as exc:
+    invariants, finals, errors = program.judge(s)
+    if keep_edges and program.finished(s):
+        terminal[sid] = 1
+    for name in invariants:
+        found.add("invariant", name, "", sid, None, length)
+    for name in finals:
+        found.add("final", name, "", sid, None, length)
+    for exc in errors:
         found.add("error", "error", str(exc), sid, None, length)
-        bad = 1
-    return bad
+    return 1 if invariants or finals or errors else 0
 
 
 def _peak_memory() -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from racecheck.errors import InternalError, UsageError
 from racecheck.explore.result import Violation
 from racecheck.explore.schedule import Schedule
-from racecheck.model.program import USER_ERRORS, InitialFailure, Program, PropertyError, as_step_error
+from racecheck.model.program import USER_ERRORS, InitialFailure, Program, as_step_error
 from racecheck.model.runtime import ChoiceOutOfRange, Chooser
 from racecheck.scenario.values import AssertFailed, StepError
 
@@ -192,13 +192,9 @@ def violations_at_end(program: Program, trace: Trace) -> list:
         kind = "assert" if isinstance(error, AssertFailed) else "error"
         return [(kind, kind, str(error))]
     state = trace.final_state
-    result = []
-    try:
-        result += [("invariant", name, "") for name in program.failing_invariants(state)]
-        if program.finished(state):
-            result += [("final", name, "") for name in program.failing_finals(state)]
-    except PropertyError as exc:
-        result.append(("error", "error", str(exc)))
+    invariants, finals, errors = program.judge(state)
+    result = [("invariant", name, "") for name in invariants] + [("final", name, "") for name in finals]
+    result += [("error", "error", str(exc)) for exc in errors]
     if not program.finished(state):
         try:
             stuck = not any(program.enabled(state, t) for t in range(len(program.threads)))

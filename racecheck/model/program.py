@@ -254,6 +254,27 @@ class Program:
                 pc = thread.traced[pc](v, chooser, log)
         return pc
 
+    def judge(self, s: tuple) -> tuple:
+        """``(false invariants, false final checks, errors)`` in state ``s``:
+        every property is evaluated, even when another cannot be (each
+        failure to evaluate is a ``PropertyError`` in ``errors``). Final
+        checks are judged only when every thread has finished."""
+        errors: list = []
+        invariants = self._false(self.invariants, s, errors)
+        finals = self._false(self.finals, s, errors) if self.finals and self.finished(s) else []
+        return invariants, finals, errors
+
+    @staticmethod
+    def _false(props, s: tuple, errors: list) -> list:
+        names = []
+        for prop, fn in props:
+            try:
+                if not _holds(fn, s, prop):
+                    names.append(prop.name)
+            except PropertyError as exc:
+                errors.append(exc)
+        return names
+
     def failing_invariants(self, s: tuple) -> list:
         return [prop.name for prop, fn in self.invariants if not _holds(fn, s, prop)]
 
