@@ -294,11 +294,16 @@ def _report(argv) -> int:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory to write the reports into")
     parser.add_argument("--variant", metavar="NAME", help="only this variant")
+    parser.add_argument("--index", metavar="FILE",
+                        help="also write a Markdown table of all the scenarios and their verdicts here")
     _search_options(parser)
     args = parser.parse_intermixed_args(argv)
     bounds, options = _bounds_and_options(args)
     from racecheck.report.files import write_reports
+    from racecheck.report.index import render_index
+    from racecheck.report.jsonreport import to_json
     status = EXIT_OK
+    summaries = []
     for path in find_scenarios(args.paths):
         path = os.path.normpath(path)
         scenario, variants = _load_variants(path, args.variant)
@@ -306,7 +311,12 @@ def _report(argv) -> int:
         _end_progress(options)
         for written in write_reports(checked, path, args.out):
             print(written)
+        summaries.append(to_json(checked, path))
         status = _worse(status, _status(checked))
+    if args.index:
+        with open(args.index, "w") as handle:
+            handle.write(render_index(summaries))
+        print(args.index)
     return status
 
 

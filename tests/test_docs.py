@@ -58,3 +58,16 @@ def test_readme_diagram_is_what_the_seed_prints(capsys):
     pasted = re.search(r"```\n(variant unlocked.*?)\n```", text, re.S).group(1)
     timing = re.compile(r"\d+\.\d\d s\b")
     assert timing.sub("#", pasted) == timing.sub("#", actual), "paste the new diagram into README.md"
+
+
+def test_scenario_table_is_generated_from_the_reports():
+    import glob
+    import json
+
+    from racecheck.report.index import render_index
+    reports = [json.load(open(p)) for p in glob.glob(os.path.join(ROOT, "reports", "*.json"))]
+    assert len(reports) == len(glob.glob(os.path.join(ROOT, "scenarios", "*.yaml")))
+    table = open(os.path.join(ROOT, "docs", "scenarios.md")).read()
+    assert table == render_index(reports), \
+        "regenerate: racecheck report scenarios/ --out reports/ --index docs/scenarios.md"
+    assert "28 variants, 28 with the verdict they expect" in table or "with the verdict they expect" in table
