@@ -18,9 +18,8 @@ from dataclasses import dataclass, replace
 
 from racecheck.explore.result import Violation
 from racecheck.explore.schedule import Schedule
-from racecheck.model.program import USER_ERRORS, InitialFailure, Program, as_step_error
-from racecheck.model.runtime import Chooser
-from racecheck.scenario.values import AssertFailed
+from racecheck.model.program import USER_ERRORS, InitialFailure, Program
+from racecheck.scenario.values import AssertFailed, StepError
 
 DEFAULT_BUDGET = 200_000       # (state, last thread) pairs
 
@@ -41,6 +40,7 @@ def fewest_switches(program: Program, violation: Violation, budget: int = DEFAUL
     if violation.kind == "livelock" or not violation.schedule.steps:
         return Minimized(violation, True)
     target = violation.key
+    expand = program.successors()
     heap: list = []
     best: dict = {}
     parent: dict = {}
@@ -62,32 +62,18 @@ def fewest_switches(program: Program, violation: Violation, budget: int = DEFAUL
             return Minimized(replace(violation, schedule=_schedule(parent, node)), True)
         if len(best) > budget:
             return Minimized(violation, False)
-        for t in range(len(program.threads)):
-            cost = (sw + (1 if last not in (-1, t) else 0), steps + 1)
-            try:
-                if not program.enabled(s, t):
-                    continue
-            except USER_ERRORS as exc:       # the await itself fails
-                if _failure_key(as_step_error(exc)) == target:
-                    return Minimized(replace(violation, schedule=_schedule(parent, node).extend((t, ()))), True)
+        for t, picks, target_state in expand(s):
+            if isinstance(target_state, StepError):
+                if _failure_key(target_state) == target:
+                    return Minimized(replace(violation, schedule=_schedule(parent, node).extend((t, picks))), True)
                 continue
-            chooser = Chooser()
-            while chooser is not None:
-                try:
-                    s2 = program.execute(s, t, chooser)
-                except USER_ERRORS as exc:
-                    if _failure_key(as_step_error(exc)) == target:
-                        step = (t, chooser.used())
-                        return Minimized(replace(violation, schedule=_schedule(parent, node).extend(step)), True)
-                else:
-                    succ = (s2, t)
-                    if cost < best.get(succ, (1 << 62, 0)):
-                        best[succ] = cost
-                        parent[succ] = (node, (t, chooser.used()))
-                        heapq.heappush(heap, (cost[0], cost[1], counter, succ))
-                        counter += 1
-                plan = chooser.next_plan()
-                chooser = Chooser(plan) if plan is not None else None
+            cost = (sw + (1 if last not in (-1, t) else 0), steps + 1)
+            succ = (target_state, t)
+            if cost < best.get(succ, (1 << 62, 0)):
+                best[succ] = cost
+                parent[succ] = (node, (t, picks))
+                heapq.heappush(heap, (cost[0], cost[1], counter, succ))
+                counter += 1
     return Minimized(violation, False)
 
 

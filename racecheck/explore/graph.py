@@ -53,8 +53,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from racecheck.model.program import USER_ERRORS, InitialFailure, Program, PropertyError, as_step_error
-from racecheck.model.runtime import Chooser
+from racecheck.model.program import USER_ERRORS, InitialFailure, Program, PropertyError
 from racecheck.scenario.values import AssertFailed
 
 DEFAULT_MAX_STATES = 5000
@@ -144,7 +143,7 @@ def full_graph(program: Program, max_states: int) -> RawGraph:
             states.append(s)
             out.append(None)
         initial.append((chooser.used(), index[s]))
-    expand = successors_of(program)
+    expand = program.successors()
     sid = 0
     while sid < len(states):               # states grows while we walk it
         edges = []
@@ -166,43 +165,6 @@ def full_graph(program: Program, max_states: int) -> RawGraph:
         out[sid] = edges
         sid += 1
     return RawGraph(states, out, initial, initial_failures, True)
-
-
-def successors_of(program: Program):
-    """A function ``s -> [(t, picks, next state or StepError), ...]``: every step out of ``s``."""
-    steppers = program.steppers()
-    threads = [(t, th.pc_slot, th.end, th.guards, th.chooses) for t, th in enumerate(program.threads)]
-
-    def expand(s: tuple) -> list:
-        result = []
-        for t, slot, end, guards, chooses in threads:
-            pc = s[slot]
-            if pc == end:
-                continue
-            guard = guards[pc]
-            if guard is not None:
-                try:
-                    if not guard(s):
-                        continue
-                except USER_ERRORS as exc:        # the await itself fails
-                    result.append((t, (), as_step_error(exc)))
-                    continue
-            step = steppers[t]
-            chooser = Chooser() if chooses[pc] else None
-            while True:
-                try:
-                    target = step(s, chooser)
-                except USER_ERRORS as exc:
-                    target = as_step_error(exc)
-                result.append((t, chooser.used() if chooser else (), target))
-                if chooser is None:
-                    break
-                plan = chooser.next_plan()
-                if plan is None:
-                    break
-                chooser = Chooser(plan)
-        return result
-    return expand
 
 
 def failure_kind(exc) -> tuple:

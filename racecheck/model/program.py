@@ -222,6 +222,44 @@ class Program:
             return tuple(v)
         return step
 
+    def successors(self):
+        """A function ``s -> [(t, picks, next state or StepError), ...]``: every
+        step out of ``s``, one per thread that can run and per choose()
+        alternative; a failing step (or a failing await) gives its error."""
+        steppers = self.steppers()
+        threads = [(t, th.pc_slot, th.end, th.guards, th.chooses) for t, th in enumerate(self.threads)]
+
+        def expand(s: tuple) -> list:
+            result = []
+            for t, slot, end, guards, chooses in threads:
+                pc = s[slot]
+                if pc == end:
+                    continue
+                guard = guards[pc]
+                if guard is not None:
+                    try:
+                        if not guard(s):
+                            continue
+                    except USER_ERRORS as exc:        # the await itself fails
+                        result.append((t, (), as_step_error(exc)))
+                        continue
+                step = steppers[t]
+                chooser = Chooser() if chooses[pc] else None
+                while True:
+                    try:
+                        target = step(s, chooser)
+                    except USER_ERRORS as exc:
+                        target = as_step_error(exc)
+                    result.append((t, chooser.used() if chooser else (), target))
+                    if chooser is None:
+                        break
+                    plan = chooser.next_plan()
+                    if plan is None:
+                        break
+                    chooser = Chooser(plan)
+            return result
+        return expand
+
     def execute(self, s: tuple, t: int, chooser: Chooser, log=None) -> tuple:
         """Run thread ``t``'s next transition; raise ``StepError`` if its code fails."""
         thread = self.threads[t]
