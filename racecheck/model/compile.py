@@ -59,14 +59,16 @@ class Unit:
 
     # -- functions --------------------------------------------------------
     def guard(self, fname: str, code) -> None:
-        self.chunks.append(f"def {fname}(s):\n    return {self.expr(code.tree.body, 's')}\n")
+        self.expression(fname, code.tree.body)
 
     def expression(self, fname: str, node) -> None:
-        self.chunks.append(f"def {fname}(s):\n    return {self.expr(node, 's')}\n")
+        self.chunks.append(f"def {fname}(s):\n{_reset(node)}    return {self.expr(node, 's')}\n")
 
     def action(self, fname: str, code, nxt: int, ret: int, traced: bool) -> None:
         args = "v, _ch, _log" if traced else "v, _ch"
         lines = [f"def {fname}({args}):"]
+        if code is not None and _reset(code.tree):
+            lines.append(_reset(code.tree).rstrip("\n"))
         if code is not None:
             self.block(code.tree.body, lines, 1, ret, traced)
         lines.append(f"    return {nxt}")
@@ -74,6 +76,9 @@ class Unit:
 
     def branch(self, fname: str, code, then: int, orelse: int, traced: bool) -> None:
         test = self.expr(code.tree.body, "v")
+        reset = _reset(code.tree.body)
+        if reset:
+            test = f"(_work.__setitem__(0, 0) or {test})"
         if traced:
             body = (f"    _c = bool({test})\n    _log.append(('cond', _c))\n"
                     f"    return {then} if _c else {orelse}\n")
@@ -244,7 +249,7 @@ class Unit:
             target = ", ".join(f"c_{n.id}" for n in names)
             if len(names) > 1 or isinstance(gen.target, ast.Tuple):
                 target = f"({target},)"
-            clause = f"for {target} in {iterable}"
+            clause = f"for {target} in _counted({iterable})"
             for cond in gen.ifs:
                 clause += f" if {self.expr(cond, sv, frozenset(inner))}"
             clauses.append(clause)
@@ -253,3 +258,12 @@ class Unit:
         # A generator passed straight to any/all/sum/min/max stays lazy, so
         # any() and all() short-circuit as in Python; otherwise it is a list.
         return gen if lazy else f"tuple{gen}"
+
+
+def _reset(tree) -> str:
+    """The line that resets the work counter, for code that can loop or build."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.BinOp)) or (
+                isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("range", "sum")):
+            return "    _work[0] = 0\n"
+    return ""

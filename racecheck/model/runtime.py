@@ -13,6 +13,27 @@ from racecheck.scenario.values import AssertFailed, Record, StepError, format_va
 
 MAX_SEQUENCE = 100_000        # longest list or string code may build
 MAX_INT_BITS = 100_000        # largest integer a multiplication may build
+MAX_WORK = 1_000_000          # comprehension iterations and items built by one piece of code
+
+# Work done by the piece of code being evaluated. Compiled functions that can
+# loop (comprehensions) or build sequences reset it when they start.
+work = [0]
+
+
+def _spend(amount: int) -> None:
+    work[0] += amount
+    if work[0] > MAX_WORK:
+        raise StepError(f"the code does more than {MAX_WORK} steps of work "
+                        "(comprehension iterations and list items) in one step")
+
+
+def counted(iterable):
+    """Iterate, counting each item against the work limit."""
+    for item in iterable:
+        work[0] += 1
+        if work[0] > MAX_WORK:
+            _spend(0)
+        yield item
 
 
 class ChoiceOutOfRange(StepError):
@@ -123,10 +144,11 @@ def seti(seq, index, new):
 def add(a, b):
     if type(a) is Record or type(b) is Record:
         raise StepError(f"unsupported operand for +: {type_name(a)} and {type_name(b)}")
-    r = a + b
-    if type(r) is not int and len(r) > MAX_SEQUENCE:
-        raise StepError(f"'+' would build a {type_name(r)} longer than {MAX_SEQUENCE}")
-    return r
+    if type(a) in (tuple, str) and type(b) in (tuple, str):
+        if len(a) + len(b) > MAX_SEQUENCE:
+            raise StepError(f"'+' would build a {type_name(a)} longer than {MAX_SEQUENCE}")
+        _spend(len(a) + len(b))
+    return a + b
 
 
 def mul(a, b):
@@ -137,6 +159,8 @@ def mul(a, b):
         seq = a if type(a) in (tuple, str) else b
         if type(count) is int and len(seq) * max(count, 0) > MAX_SEQUENCE:
             raise StepError(f"'*' would build a {type_name(seq)} longer than {MAX_SEQUENCE}")
+        if type(count) is int:
+            _spend(len(seq) * max(count, 0))
     elif type(a) is int and type(b) is int and a.bit_length() + b.bit_length() > MAX_INT_BITS:
         raise StepError(f"'*' would build an integer of more than {MAX_INT_BITS} bits")
     return a * b
@@ -150,9 +174,22 @@ def mod(a, b):
 
 def bounded_range(*args):
     r = range(*args)
-    if len(r) > MAX_SEQUENCE:
+    try:
+        size = len(r)
+    except OverflowError:
+        size = MAX_SEQUENCE + 1
+    if size > MAX_SEQUENCE:
         raise StepError(f"range() of more than {MAX_SEQUENCE} items")
+    _spend(size)
     return tuple(r)
+
+
+def bounded_sum(iterable, *start):
+    """sum(), with '+' on lists and strings checked as the operator is."""
+    total = start[0] if start else 0
+    for item in iterable:
+        total = add(total, item) if type(total) is not int or type(item) is not int else total + item
+    return total
 
 
 def choose(chooser, alternatives):
@@ -165,16 +202,19 @@ def assert_failed(message):
 
 
 def tuple_of(iterable):
-    result = tuple(iterable)
-    if len(result) > MAX_SEQUENCE:
-        raise StepError(f"a comprehension built more than {MAX_SEQUENCE} items")
-    return result
+    result = []
+    for item in iterable:
+        result.append(item)
+        if len(result) > MAX_SEQUENCE:
+            raise StepError(f"a comprehension built more than {MAX_SEQUENCE} items")
+    return tuple(result)
 
 
 NAMESPACE = {
     "__builtins__": {},
     "len": len, "min": min, "max": max, "abs": abs, "any": any, "all": all,
-    "sum": sum, "range": bounded_range, "tuple": tuple_of, "bool": bool,
+    "sum": bounded_sum, "range": bounded_range, "tuple": tuple_of, "bool": bool,
+    "_counted": counted, "_work": work,
     "_getf": getf, "_setf": setf, "_geti": geti, "_seti": seti, "_peekf": peekf, "_peeki": peeki,
     "_add": add, "_mul": mul, "_mod": mod, "_choose": choose,
     "_assert_failed": assert_failed,

@@ -52,7 +52,8 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
         lines.extend(coverage_lines(checked))
         return "\n".join(lines)
     violation = result.violation
-    lines.append(f"  {counterexample_phrase(checked)}; {result.stats.states} states explored"
+    states = result.stats.states
+    lines.append(f"  {counterexample_phrase(checked)}; {states} state{'' if states == 1 else 's'} explored"
                  f"{' (reduced)' if result.reduced else ''}, {result.stats.seconds:.2f} s")
     if checked.frequency is not None:
         lines.append(f"  how common, in the full state graph: {checked.frequency.describe()}")

@@ -19,6 +19,7 @@ assignment ``+= -= |= &=``, ``if/elif/else``, ``pass``, ``return``,
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -138,7 +139,7 @@ def parse_code(text: str, origin: Origin, scope: Scope, *, expr: bool,
     try:
         tree = ast.parse(_dedent(text), mode="eval" if expr else "exec")
     except SyntaxError as exc:
-        pos = origin.pos(exc.lineno, (exc.offset or 1) - 1)
+        pos = origin.pos(exc.lineno, _syntax_column(exc, _dedent(text)))
         what = "expression" if expr else "code"
         message = exc.msg
         if "integer string conversion" in message:
@@ -159,6 +160,18 @@ def parse_code(text: str, origin: Origin, scope: Scope, *, expr: bool,
     return Code(text=text, tree=tree, is_expr=expr, origin=origin,
                 names=frozenset(checker.names), assigned=frozenset(checker.assigned),
                 has_choose=checker.has_choose, has_return=checker.has_return)
+
+
+def _syntax_column(exc: SyntaxError, text: str) -> int:
+    """The column (from 0) of a syntax error. Inside an f-string, Python 3.11
+    reports offsets into the f-string's expression, not the line: then the
+    error is placed at the f-string."""
+    lines = text.splitlines()
+    line = lines[exc.lineno - 1] if exc.lineno and 0 < exc.lineno <= len(lines) else ""
+    if exc.text is not None and exc.text.rstrip("\n") != line:
+        match = re.search(r"""(?:[rRbB]?[fF]|[fF][rRbB])['"]""", line)
+        return match.start() if match else 0
+    return max((exc.offset or 1) - 1, 0)
 
 
 def _dedent(text: str) -> str:

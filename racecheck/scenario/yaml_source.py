@@ -74,13 +74,16 @@ class YNode:
         return isinstance(self.value, list)
 
 
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")      # YAML's line breaks
+
+
 class Source:
     """The text of one scenario file, for positions and caret lines."""
 
     def __init__(self, path: str, text: str):
         self.path = path
         self.text = text
-        self.lines = text.splitlines()
+        self.lines = _BREAK.split(text)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
@@ -105,10 +108,9 @@ def read_source(path: str) -> Source:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = data[:exc.start]
-        line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-        raise ScenarioError(Pos(path, line, col), f"file is not UTF-8 text: byte 0x{data[exc.start]:02x} "
+        pos = _text_pos(Source(path, ""), data[:exc.start].decode("utf-8", "replace"), len(data[:exc.start]
+                                                                                          .decode("utf-8", "replace")))
+        raise ScenarioError(pos, f"file is not UTF-8 text: byte 0x{data[exc.start]:02x} "
                             "cannot be decoded") from None
     return Source(path, text)
 
@@ -124,7 +126,7 @@ def parse_yaml(source: Source) -> YNode:
         problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         raise source.error(pos, f"YAML syntax error: {problem}") from None
     except yaml.reader.ReaderError as exc:
-        pos = _text_pos(source, exc.position)
+        pos = _text_pos(source, source.text, exc.position)
         raise source.error(pos, f"character {exc.character!r} is not allowed in a YAML file") from None
     except yaml.YAMLError as exc:
         raise source.error(Pos(source.path, 1, 1), f"YAML error: {exc}") from None
@@ -172,9 +174,11 @@ def _scan(source: Source) -> None:
                                    "(an alias bomb?)")
 
 
-def _text_pos(source: Source, index: int) -> Pos:
-    before = source.text[:index]
-    return Pos(source.path, before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
+def _text_pos(source: Source, text: str, index: int) -> Pos:
+    """The position of ``text[index]``, counting lines as YAML does."""
+    breaks = list(_BREAK.finditer(text, 0, index))
+    start = breaks[-1].end() if breaks else 0
+    return Pos(source.path, len(breaks) + 1, index - start + 1)
 
 
 def _convert(node, source: Source, budget: list) -> YNode:
