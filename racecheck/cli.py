@@ -14,7 +14,7 @@ import sys
 from racecheck import __version__
 from racecheck.errors import InternalError, ScenarioError, UsageError
 from racecheck.explore.check import check_variant, select_variants
-from racecheck.explore.result import Bounds, ExitReason, Outcome
+from racecheck.explore.result import Bounds, ExitReason, Outcome, default_memory, parse_size
 from racecheck.explore.schedule import parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
 from racecheck.model.program import Program
@@ -80,7 +80,7 @@ def _search_options(parser) -> None:
                         help="do not expand states more than N steps from the start")
     parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                         help="stop a variant's search after this many seconds")
-    parser.add_argument("--max-memory", type=_size, metavar="SIZE", default=_default_memory(),
+    parser.add_argument("--max-memory", type=_size, metavar="SIZE", default=default_memory(),
                         help="stop when racecheck's memory passes SIZE (e.g. 500M, 4G; default: half of "
                              "this machine's memory)")
     parser.add_argument("--no-reduction", action="store_true",
@@ -111,22 +111,10 @@ def _positive_int(text: str) -> int:
 
 
 def _size(text: str) -> int:
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    number, unit = (text[:-1], units[text[-1].upper()]) if text[-1:].upper() in units else (text, 1)
     try:
-        value = int(float(number) * unit)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a size like 500M or 4G") from None
-    if value < 1 << 20:
-        raise argparse.ArgumentTypeError("must be at least 1M")
-    return value
-
-
-def _default_memory() -> int | None:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
-    except (ValueError, OSError, AttributeError):
-        return None
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_float(text: str) -> float:

@@ -6,6 +6,7 @@ Nothing here prints; ``report`` turns these values into text.
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 
 from racecheck.explore.schedule import Schedule
@@ -48,6 +49,27 @@ class Outcome(enum.Enum):
     MATCH = "as expected"
     MISMATCH = "UNEXPECTED"
     INCONCLUSIVE = "inconclusive"
+
+
+def parse_size(text: str) -> int:
+    """``500M``, ``4G``, ``1048576``: a memory size in bytes (ValueError if not)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    number, unit = (text[:-1], units[text[-1].upper()]) if text[-1:].upper() in units else (text, 1)
+    try:
+        value = int(float(number) * unit)
+    except (ValueError, OverflowError):
+        raise ValueError(f"'{text}' is not a size like 500M or 4G") from None
+    if value < 1 << 20:
+        raise ValueError(f"'{text}' is too small: at least 1M")
+    return value
+
+
+def default_memory() -> int | None:
+    """The default memory bound: half of this machine's memory."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)
