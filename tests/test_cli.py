@@ -187,3 +187,31 @@ def test_subcommand_help(capsys):
     for command in ("report", "diff", "export"):
         assert main([command, "--help"]) == 0
         assert f"racecheck {command}" in capsys.readouterr().out
+
+
+def test_ctrl_c_prints_partial_statistics_and_exits_130(write_scenario):
+    import signal
+    import time
+    path = write_scenario(FOREVER)
+    proc = subprocess.Popen([sys.executable, "-m", "racecheck", path, "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)                       # the search is running
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out + err
+    assert "inconclusive (interrupted)" in out
+    assert " states, " in out             # the statistics of the partial search
+    assert "Traceback" not in err
+
+
+def test_internal_error_is_never_a_verdict(monkeypatch, capsys):
+    import racecheck.explore.check as check
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+    monkeypatch.setattr(check, "explore", broken)
+    assert main([SEED]) == 70
+    captured = capsys.readouterr()
+    assert "racecheck internal error: RuntimeError: simulated bug" in captured.err
+    assert "please report it" in captured.err
+    assert "violation" not in captured.out
