@@ -318,7 +318,7 @@ def test_same_scenario_same_result(program):
     ("trylock", False, 54, None),
     ("v1", True, 33, "reclaim,writeback*3,reclaim*2,writeback,reclaim"),
     ("unlocked", True, 43, "reclaim,writeback*3,reclaim*2,writeback*2,reclaim"),
-    ("trylock", True, 44, None),
+    ("trylock", True, 43, None),
 ])
 def test_seed_counts_and_counterexamples_are_pinned(variant, reduction, states, schedule):
     from racecheck.model.program import Program

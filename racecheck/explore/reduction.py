@@ -64,7 +64,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from racecheck.model.access import AccessTables
+from racecheck.model.access import AccessTables, future_local_reads
 from racecheck.scenario.values import Record
 
 
@@ -176,7 +176,9 @@ class DeadValues:
     change. The locals of a finished thread are dead too. Two states that
     agree on everything live have the same futures for every check, so the
     search stores one key for both (the state with dead values replaced by
-    ``DEAD``) and expands only the first one it meets. The one thing they
+    ``DEAD``) and expands only the first one it meets. A local that its
+    thread will not read again (it is only assigned from here on) is dead in
+    the same way. The one thing they
     may differ in is the (constant) value of a finished conjunct, so the
     search evaluates the invariants on every state it merges into a visited
     one: a violation there is recorded, with its own schedule.
@@ -191,6 +193,7 @@ class DeadValues:
         self.pcs_of = _getter(tuple(t.pc_slot for t in threads))
         self.ends = tuple(t.end for t in threads)
         self.local_slots = tuple(tuple(slot for _, slot in t.local_slots) for t in threads)
+        self.local_reads = tuple(future_local_reads(t) for t in threads)
         self.roots = [tables.atoms.roots[name] for name in program.shared_names]
         self.conjuncts = tables.conjuncts
         self.varying = tables.written
@@ -219,8 +222,9 @@ class DeadValues:
         writing = 0
         dead_slots = []
         for u, pc in enumerate(pcs):
+            # a local the thread will not read again (or any local, once it has finished)
+            dead_slots.extend(slot for slot in self.local_slots[u] if slot not in self.local_reads[u][pc])
             if pc == self.ends[u]:
-                dead_slots.extend(self.local_slots[u])
                 continue
             live |= t.future_reads[u][pc]
             writing |= t.future_writes[u][pc]

@@ -342,3 +342,51 @@ def _future(thread, reads: list, writes: list) -> tuple:
                 fr[pc], fw[pc] = r, w
                 changed = True
     return fr, fw
+
+
+def local_reads(code, local_names: frozenset) -> set:
+    """The locals a piece of code may read (a name loaded, or updated by an
+    augmented assignment); locals it only assigns are not read."""
+    if code is None:
+        return set()
+    names = set()
+    for node in ast.walk(code.tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in local_names:
+            names.add(node.id)
+        elif isinstance(node, ast.AugAssign):
+            target = node.target
+            while isinstance(target, (ast.Attribute, ast.Subscript)):
+                target = target.value
+            if isinstance(target, ast.Name) and target.id in local_names:
+                names.add(target.id)
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
+            base = node.value                 # x.f = v and x[i] = v keep x's other parts
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in local_names:
+                names.add(base.id)
+    return names
+
+
+def future_local_reads(thread) -> list:
+    """Per pc: the local slots the thread may still read from there on."""
+    slots = dict(thread.local_slots)
+    names = frozenset(slots)
+    own = []
+    for instr in thread.instrs:
+        node = instr.node
+        read = local_reads(getattr(node, "await_", None), names) | local_reads(getattr(node, "do", None), names) \
+            | local_reads(getattr(node, "cond", None), names)
+        own.append(frozenset(slots[n] for n in read))
+    future = list(own)
+    changed = True
+    while changed:
+        changed = False
+        for pc in range(len(future) - 1, -1, -1):
+            acc = future[pc]
+            for succ in thread.instrs[pc].succ:
+                if succ < len(future):
+                    acc = acc | future[succ]
+            if acc != future[pc]:
+                future[pc], changed = acc, True
+    return future + [frozenset()]
