@@ -113,8 +113,8 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Expl
 
     # -- storage: one entry per state, numbered in the order found ----------
     visited = {} if keep_edges else set()     # key [-> number]
-    parent = array("q")                       # number of the state it was reached from
-    via = array("i")                          # thread that took the step (-1: initial)
+    parent = array("i")                       # number of the state it was reached from
+    via = array("h")                          # thread that took the step (-1: initial)
     picks: dict = {}                          # number -> choose() picks, when not all 0
     states: list = []                         # number -> state, kept only for livelock
     edges: list = []
@@ -150,7 +150,8 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Expl
         violating += _check_state(program, s, sid, length, found, keep_edges, terminal)
         return sid
 
-    level = []
+    # a level of the breadth-first search: state numbers and states, side by side
+    level, level_states = array("i"), []
     for chooser, s in program.initial_states():
         chosen = chooser.used()
         if isinstance(s, InitialFailure):
@@ -158,7 +159,8 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Expl
             continue
         key = keyof(s) if keyof else s
         if key not in visited:
-            level.append((add_state(s, key, -1, -1, chosen, 0), s))
+            level.append(add_state(s, key, -1, -1, chosen, 0))
+            level_states.append(s)
 
     depth = 0
     expanded = 0
@@ -172,9 +174,9 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Expl
                 break
             # at the depth bound, states are checked (deadlock) but not expanded
             expand = max_depth is None or depth < max_depth
-            next_level = []
+            next_level, next_states = array("i"), []
             stop = False
-            for sid, s in level:
+            for sid, s in zip(level, level_states):
                 # -- bounds and progress ----------------------------------
                 expanded += 1
                 if expanded % _CLOCK_EVERY == 0 and (deadline or progress or max_memory):
@@ -243,13 +245,15 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Expl
                                     sid2 = visited.get(key)
                                     if sid2 is None:
                                         sid2 = add_state(s2, key, sid, t, chooser.used() if chooser else (), depth + 1)
-                                        next_level.append((sid2, s2))
+                                        next_level.append(sid2)
+                                        next_states.append(s2)
                                     else:
                                         old = True
                                     edges[sid].append(sid2)
                                 elif key not in visited:
-                                    next_level.append((add_state(s2, key, sid, t, chooser.used() if chooser else (),
-                                                                 depth + 1), s2))
+                                    next_level.append(add_state(s2, key, sid, t, chooser.used() if chooser else (),
+                                                                depth + 1))
+                                    next_states.append(s2)
                                 else:
                                     old = True
                                     if recheck and not _holds_all(recheck, s2):
@@ -278,7 +282,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Expl
                 break
             if next_level:
                 depth += 1
-            level = next_level
+            level, level_states = next_level, next_states
         else:
             if goal is not None:
                 exit_reason = ExitReason.FOUND
