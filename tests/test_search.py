@@ -406,6 +406,33 @@ def _fewest_switches_brute_force(prog, invariant):
     return best[0]
 
 
+ASSERT_AFTER_SWITCH = """
+racecheck: 1
+title: the failing step's own switch counts
+state: {x: 0}
+threads:
+  A:
+    steps:
+      - {step: copy, do: x = x}
+      - {step: check, do: "assert x == 0, 'saw x'"}
+  B:
+    steps:
+      - {step: set, do: x = 1}
+"""
+
+
+def test_fewest_switches_counts_the_switch_into_a_failing_step(program):
+    """A,B,A fails with 2 switches; B,A,A fails with 1 (issue 9, item 2)."""
+    from racecheck.explore.counterexample import fewest_switches, switches
+    prog = program(ASSERT_AFTER_SWITCH)
+    result = explore(prog)
+    minimized = fewest_switches(prog, result.violation)
+    assert minimized.minimal
+    assert minimized.violation.schedule.format(names(prog)) == "B,A*2"
+    assert switches(minimized.violation.schedule) == 1
+    assert confirm(prog, minimized.violation) is not None
+
+
 def test_hash_compact_gives_the_same_counts_and_a_collision_bound(program):
     prog = program(MUTEX)
     exact = explore(prog, reduction=False)

@@ -22,6 +22,7 @@ from racecheck.model.program import USER_ERRORS, InitialFailure, Program
 from racecheck.scenario.values import AssertFailed, StepError
 
 DEFAULT_BUDGET = 200_000       # (state, last thread) pairs
+_FAILED = object()             # marks a queued failing step instead of a state
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ def fewest_switches(program: Program, violation: Violation, budget: int = DEFAUL
         counter += 1
     while heap:
         sw, steps, _, node = heapq.heappop(heap)
+        if node[0] is _FAILED:
+            # a failing step, queued with its own cost (switch included):
+            # popped first among all candidates, so it is the cheapest
+            prev, step = node[1]
+            return Minimized(replace(violation, schedule=_schedule(parent, prev).extend(step)), True)
         if best.get(node) != (sw, steps):
             continue
         s, last = node
@@ -63,11 +69,12 @@ def fewest_switches(program: Program, violation: Violation, budget: int = DEFAUL
         if len(best) > budget:
             return Minimized(violation, False)
         for t, picks, target_state in expand(s):
+            cost = (sw + (1 if last not in (-1, t) else 0), steps + 1)
             if isinstance(target_state, StepError):
                 if _failure_key(target_state) == target:
-                    return Minimized(replace(violation, schedule=_schedule(parent, node).extend((t, picks))), True)
+                    heapq.heappush(heap, (cost[0], cost[1], counter, (_FAILED, (node, (t, picks)))))
+                    counter += 1
                 continue
-            cost = (sw + (1 if last not in (-1, t) else 0), steps + 1)
             succ = (target_state, t)
             if cost < best.get(succ, (1 << 62, 0)):
                 best[succ] = cost
