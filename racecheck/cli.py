@@ -204,7 +204,7 @@ def find_scenarios(paths) -> list:
             if not found:
                 raise UsageError(f"no scenario files (*.yaml with a 'racecheck:' key) under {path}")
             files.extend(found)
-        elif os.path.exists(path):
+        elif os.path.lexists(path):         # a broken link or a loop: the loader says which
             files.append(path)
         else:
             raise UsageError(f"no such file or directory: {path}")
@@ -335,7 +335,7 @@ def _diff(argv) -> int:
         raise UsageError("diff takes two scenarios (OLD NEW), or one file and --variants OLD NEW")
     checked = []
     for path, variant in sides:
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             raise UsageError(f"no such file: {path}")
         scenario, variants = _load_variants(path, variant)
         checked.append([check_variant(scenario, v, bounds, **options) for v in variants])

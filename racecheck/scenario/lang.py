@@ -24,10 +24,12 @@ import textwrap
 from dataclasses import dataclass
 
 from racecheck.errors import Pos, ScenarioError, did_you_mean
+from racecheck.scenario.values import MAX_LITERAL_DIGITS, control_character, literal_too_long
 
 FUNCTIONS = ("len", "min", "max", "abs", "any", "all", "sum", "range")
 MAX_CODE_CHARS = 20_000
 MAX_DEPTH = 60
+LONG_LITERAL = f"integer literal is too long (more than {MAX_LITERAL_DIGITS} decimal digits)"
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%"}
 _AUGOPS = {ast.Add: "+=", ast.Sub: "-=", ast.BitOr: "|=", ast.BitAnd: "&="}
@@ -142,8 +144,9 @@ def parse_code(text: str, origin: Origin, scope: Scope, *, expr: bool,
         pos = origin.pos(exc.lineno, _syntax_column(exc, _dedent(text)))
         what = "expression" if expr else "code"
         message = exc.msg
-        if "integer string conversion" in message:
-            message = "integer literal is too long (more than 4300 digits)"
+        if "integer string conversion" in message:          # Python places it at the line's start
+            message = LONG_LITERAL
+            pos = _long_literal_pos(_dedent(text), origin) or pos
         raise ScenarioError(pos, f"syntax error in {what} of {scope.where}: {message}", "", source_line(pos.line)) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ScenarioError(origin.pos(1, 0), f"code in {scope.where} cannot be parsed: {type(exc).__name__}") from None
@@ -160,6 +163,15 @@ def parse_code(text: str, origin: Origin, scope: Scope, *, expr: bool,
     return Code(text=text, tree=tree, is_expr=expr, origin=origin,
                 names=frozenset(checker.names), assigned=frozenset(checker.assigned),
                 has_choose=checker.has_choose, has_return=checker.has_return)
+
+
+def _long_literal_pos(text: str, origin: Origin) -> Pos | None:
+    """Where the first decimal literal too long for Python to read starts."""
+    match = re.search(r"(?<![\w.'\"])[0-9][0-9_]{%d,}" % MAX_LITERAL_DIGITS, text)
+    if match is None:
+        return None
+    before = text[:match.start()]
+    return origin.pos(before.count("\n") + 1, match.start() - (before.rfind("\n") + 1))
 
 
 def _syntax_column(exc: SyntaxError, text: str) -> int:
@@ -324,6 +336,12 @@ class _Checker:
 
     def constant(self, node) -> None:
         value = node.value
+        if type(value) is int and literal_too_long(value):
+            raise self.error(node, f"{LONG_LITERAL} in {self.scope.where}",
+                             "compute a large value at run time (a product of smaller ones)")
+        if type(value) is str and control_character(value):
+            raise self.error(node, f"control character {control_character(value)} in a string ({self.scope.where}); "
+                             "strings must be printable (tabs and line breaks are fine)")
         if value is None or isinstance(value, (bool, int, str)):
             return
         if isinstance(value, float):

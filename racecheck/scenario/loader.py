@@ -15,7 +15,7 @@ from racecheck.errors import Pos, ScenarioError, did_you_mean
 from racecheck.scenario import schema as S
 from racecheck.scenario.lang import FUNCTIONS, Origin, Scope, parse_code
 from racecheck.scenario.values import Record, record_fields
-from racecheck.scenario.yaml_source import Source, YNode, parse_yaml, read_source
+from racecheck.scenario.yaml_source import Source, YNode, parse_yaml, read_regular_file, read_source
 
 FORMAT_VERSION = 1
 MAX_COPIES = 64
@@ -44,11 +44,10 @@ def load_scenario(path: str) -> S.Scenario:
 def looks_like_scenario(path: str) -> bool:
     """Cheap test used when searching directories: a top-level 'racecheck:' key."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            head = handle.read(65536)
-    except OSError:
+        head = read_regular_file(path, 65536).decode("utf-8", "replace")
+    except OSError:                       # also named pipes and devices: never opened blocking
         return False
-    return re.search(r"^racecheck\s*:", head, re.MULTILINE) is not None
+    return re.search(r"^racecheck\s*:", head.replace("\r", "\n"), re.MULTILINE) is not None
 
 
 class _Builder:

@@ -15,6 +15,8 @@ which keeps the shape.
 
 from __future__ import annotations
 
+import re
+
 
 class StepError(Exception):
     """A run-time failure of scenario code (wrong type, index out of range...)."""
@@ -81,10 +83,40 @@ def type_name(value) -> str:
 
 
 MAX_SHOWN_DIGITS = 40
+MAX_LITERAL_DIGITS = 4000         # an integer literal, in YAML or in code, is shorter than this
+_LITERAL_BOUND = 10 ** MAX_LITERAL_DIGITS
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` (tabs and newlines excepted),
+    as ``U+001B``; None when there is none. Scenario text is shown on
+    terminals and in reports, where an escape sequence or a NUL would act
+    instead of being read; a string cannot gain one at run time (there is
+    no ``chr()``), so refusing them in literals keeps them out of every
+    output."""
+    match = _CONTROL.search(text)
+    return None if match is None else f"U+{ord(match.group()):04X}"
+
+
+def literal_too_long(value: int) -> bool:
+    """True when an integer literal's value has more than MAX_LITERAL_DIGITS
+    decimal digits, whatever base it was written in (``0x`` packs 1.2
+    decimal digits into each of its own). Python refuses to turn integers of
+    more than 4,300 digits into text, so a longer literal could be read but
+    never compiled or shown."""
+    return abs(value) >= _LITERAL_BOUND
 
 
 def format_value(value) -> str:
-    """A value as it would be written in the code language."""
+    """A value as it would be written in the code language.
+
+    An integer wider than 120 bits is shown as ``<integer of N bits>``: run
+    time can build integers of up to 100,000 bits (``runtime.MAX_INT_BITS``),
+    far past the 4,300 digits Python agrees to print, and no diagram needs
+    their digits."""
     if type(value) is int and value.bit_length() > 3 * MAX_SHOWN_DIGITS:
         sign = "-" if value < 0 else ""
         return f"<{sign}integer of {value.bit_length()} bits>"

@@ -10,12 +10,16 @@ without bound ("billion laughs") and oversized files are refused.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 import yaml
 
 from racecheck.errors import Pos, ScenarioError
+from racecheck.scenario.values import MAX_LITERAL_DIGITS, control_character, literal_too_long
 
 MAX_FILE_BYTES = 1 << 20          # 1 MiB: scenario files are hand-written
 MAX_NODES = 200_000               # nodes after alias expansion
@@ -99,10 +103,9 @@ class Source:
 def read_source(path: str) -> Source:
     """Read a scenario file, refusing what cannot be a scenario."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        data = read_regular_file(path, MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ScenarioError(Pos(path, 1, 1), f"cannot read file: {exc.strerror}") from None
+        raise ScenarioError(Pos(path, 1, 1), cannot_read(path, exc)) from None
     if len(data) > MAX_FILE_BYTES:
         raise ScenarioError(Pos(path, 1, 1), f"file is larger than {MAX_FILE_BYTES} bytes; scenario files are hand-written and small")
     try:
@@ -113,6 +116,49 @@ def read_source(path: str) -> Source:
         raise ScenarioError(pos, f"file is not UTF-8 text: byte 0x{data[exc.start]:02x} "
                             "cannot be decoded") from None
     return Source(path, text)
+
+
+class NotRegularFile(OSError):
+    """The path names a directory, a named pipe, a device or a socket."""
+
+    def __init__(self, kind: str):
+        super().__init__(f"it is {kind}, not a regular file")
+        self.kind = kind
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+def read_regular_file(path: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of the regular file at ``path``.
+
+    The file is opened without blocking and checked before it is read: a
+    named pipe with no writer would make a plain ``open()`` wait forever, and
+    a device such as /dev/zero never ends. Raises ``OSError`` (``ELOOP`` for
+    a symbolic link loop, ``NotRegularFile`` for anything but a file)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(next((kind for test, kind in _KINDS if test(mode)), "not a regular file"))
+        return handle.read(limit)
+
+
+def cannot_read(path: str, exc: OSError) -> str:
+    """Why ``path`` cannot be read, in words (symbolic link loops named as such)."""
+    if isinstance(exc, NotRegularFile):
+        return f"cannot read {exc.kind}: a scenario is a regular YAML file"
+    if exc.errno == errno.ELOOP:
+        return "cannot read file: symbolic link loop (a link on this path leads back to itself)"
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return f"cannot read file: it is a symbolic link to '{target}', which does not exist"
+    return f"cannot read file: {exc.strerror or exc}"
 
 
 def parse_yaml(source: Source) -> YNode:
@@ -203,7 +249,11 @@ def _convert(node, source: Source, budget: list) -> YNode:
     if isinstance(node, yaml.SequenceNode):
         _check_tag(node, _STD + "seq", source)
         return YNode([_convert(item, source, budget) for item in node.value], pos)
-    return YNode(_scalar(node, source), pos, node.style)
+    value = _scalar(node, source)
+    if isinstance(value, str) and control_character(value):
+        raise source.error(pos, f"control character {control_character(value)} in a string; "
+                           "scenario text must be printable (tabs and line breaks are fine)")
+    return YNode(value, pos, node.style)
 
 
 def _check_tag(node, default: str, source: Source) -> None:
@@ -250,9 +300,11 @@ def _resolve_plain(text: str, pos: Pos, source: Source):
     if _BOOL.match(text):
         return text.lower() == "true"
     if _INT.match(text):
-        if len(text) > 4000:
-            raise source.error(pos, "integer literal is too long (more than 4000 digits)")
-        return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
+        short = len(text) <= MAX_LITERAL_DIGITS + 1          # a sign and the digits: int() can read it
+        value = (int(text, 0) if text[:2] in ("0o", "0x") else int(text)) if short else None
+        if value is None or literal_too_long(value):
+            raise source.error(pos, f"integer literal is too long (more than {MAX_LITERAL_DIGITS} decimal digits)")
+        return value
     if _FLOAT.match(text):
         raise source.error(pos, f"'{text}' is a float; racecheck values are booleans, integers, strings, null, lists and records")
     return text
