@@ -91,7 +91,9 @@ def test_replay_prints_the_state_after_every_step(capsys):
     assert status == 0
     out = capsys.readouterr().out
     assert "replay of 9 steps" in out
-    assert "unchanged: next_id = 2" in out
+    unchanged = next(line for line in out.splitlines() if line.startswith("unchanged: "))
+    assert "next_id = 2" in unchanged
+    assert "folio.refs = 3" in unchanged         # the mail's level counts no references
     assert "after step 9: invariant page_not_lost is violated" in out
     rows = [line for line in out.splitlines() if line[:2].strip().isdigit()]
     assert len(rows) == 10                       # the initial state and 9 steps
@@ -161,7 +163,7 @@ def test_diff_of_two_files(tmp_path, capsys):
     new = tmp_path / "new.yaml"
     text = open(SEED).read()
     old.write_text(text.replace("expect: safe", "expect: {violation: page_not_lost}").replace(
-        "params: {writeback: trylock}", "params: {writeback: unlocked}"))
+        "params: {level: mail, writeback: trylock, put: none}", "params: {level: mail, writeback: dirty, put: none}"))
     new.write_text(text)
     assert main(["diff", f"{old}::trylock", f"{new}::trylock"]) == 0
     assert "Before this patch" in capsys.readouterr().out

@@ -446,7 +446,7 @@ def test_json_follows_the_trace():
     doc = jsonreport.to_json(list(shipped(SEED)), SEED)
     unlocked = doc["variants"][1]
     assert (unlocked["name"], unlocked["verdict"], unlocked["outcome"]) == ("unlocked", "violation", "match")
-    assert unlocked["params"] == {"writeback": "'unlocked'"}
+    assert unlocked["params"] == {"level": "'mail'", "writeback": "'dirty'", "put": "'none'"}
     x = unlocked["violation"]
     assert (x["kind"], x["name"], x["property"]) == ("invariant", "page_not_lost",
                                                      "pte == 'folio' or folio.present or zswap != 0 or disk")
@@ -602,7 +602,7 @@ def test_write_reports_writes_four_files(tmp_path):
 
 
 def test_diff_of_two_variants_shows_the_removed_race():
-    v1, unlocked, trylock = shipped(SEED)
+    v1, unlocked, _, _, trylock = shipped(SEED)
     text = diff.render_diff([unlocked], [trylock], "variant unlocked", "variant trylock")
     assert "unlocked -> trylock  violation (page_not_lost)  safe" in text
     assert "Before this patch, this ordering violates invariant page_not_lost (9 steps,\n2 context switches):" in text
@@ -610,7 +610,7 @@ def test_diff_of_two_variants_shows_the_removed_race():
     assert "--variant unlocked --schedule 'writeback*3,reclaim*4,writeback*2'" in text
     assert "After this patch, no interleaving violates anything racecheck checks (43" in text
     added = diff.render_diff([trylock], [v1], "trylock", "v1")
-    assert "After this patch, this ordering violates invariant page_not_lost (8 steps,\n1 context switch):" in added
+    assert "After this patch, this ordering violates invariant page_not_lost (11 steps,\n1 context switch):" in added
     same = diff.render_diff([v1], [unlocked], "v1", "unlocked")
     assert "No change: violation of invariant page_not_lost before and after this\npatch." in same
 

@@ -313,11 +313,15 @@ def test_same_scenario_same_result(program):
 
 
 @pytest.mark.parametrize("variant, reduction, states, schedule", [
-    ("v1", False, 41, "reclaim,writeback*3,reclaim*3,writeback"),
+    ("v1", False, 61, "reclaim,writeback*3,reclaim*2,writeback,reclaim*3,writeback"),
     ("unlocked", False, 54, "reclaim,writeback*3,reclaim*3,writeback*2"),
+    ("unlocked_kernel", False, 80, None),
+    ("put_first", False, 84, "reclaim,writeback*3,reclaim*2,writeback,reclaim*3,writeback*2"),
     ("trylock", False, 54, None),
-    ("v1", True, 33, "reclaim,writeback*3,reclaim*2,writeback,reclaim"),
+    ("v1", True, 46, "reclaim,writeback*3,reclaim*2,writeback,reclaim*2,writeback,reclaim"),
     ("unlocked", True, 43, "reclaim,writeback*3,reclaim*2,writeback*2,reclaim"),
+    ("unlocked_kernel", True, 54, None),
+    ("put_first", True, 59, "reclaim,writeback*3,reclaim*2,writeback,reclaim*2,writeback*2,reclaim"),
     ("trylock", True, 43, None),
 ])
 def test_seed_counts_and_counterexamples_are_pinned(variant, reduction, states, schedule):
@@ -373,8 +377,9 @@ def test_deadlock_at_the_depth_bound_is_still_found(program):
 
 
 @pytest.mark.parametrize("variant, schedule", [
-    ("v1", "writeback*4,reclaim*4"),                    # writeback alone, then reclaim
-    ("unlocked", "writeback*3,reclaim*4,writeback*2"),  # the order the review describes
+    ("v1", "writeback*5,reclaim*6"),                     # writeback alone, then reclaim
+    ("unlocked", "writeback*3,reclaim*4,writeback*2"),   # the order the review describes
+    ("put_first", "writeback*4,reclaim*6,writeback*2"),  # reclaim between put_page() and set_page_dirty()
 ])
 def test_reported_counterexample_has_fewest_context_switches(variant, schedule):
     from racecheck.explore.check import check_variant
