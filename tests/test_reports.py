@@ -589,6 +589,64 @@ def test_html_has_the_markdown_content():
             assert markdown.plain(block.parts) in page
 
 
+# -- hostile text: every format escapes what it prints --------------------------------------
+
+HOSTILE = """\
+racecheck: 1
+title: "<script>alert(1)</script> | *b* [x](javascript:alert(1)) `c` <!-- --> ]]>"
+description: "<img src=x onerror=alert(1)> | ]]> */ -->"
+source: ["<b>src</b> | http://example.com/<script>"]
+state: {x: 0, s: "<s>|"}
+threads:
+  t:
+    title: "<svg onload=alert(1)> | `t`"
+    steps:
+      - step: "<td>step</td> | `x` ]]> &lt;"
+        do: |
+          s = '</code><script>x</script>|'
+          x = 1
+      - call: "<call>|`c`"
+        steps:
+          - step: "if (a < b && c > d) | e"
+            do: |
+              assert x == 0, '<assert>|`m`\\n# injected heading'
+"""
+
+
+def test_index_escapes_every_cell():
+    from racecheck.report.index import render_index
+    report = {"file": "dir/a b](x).yaml", "title": "<script>alert(1)</script> | *b*\n# h", "source": [],
+              "variants": [{"name": "v", "verdict": "safe", "expected": "assert: <i>|</i>", "outcome": "match"}]}
+    row = next(line for line in render_index([report]).splitlines() if line.startswith("| [a"))
+    assert row == ("| [a b\\](x)](../reports/a%20b%5D%28x%29.md) | \\<script>alert(1)\\</script> \\| \\*b\\* # h "
+                   "| - | v: safe (assert: \\<i>\\|\\</i>) |")
+
+
+def test_hostile_text_is_escaped_in_every_format(write_scenario):
+    path, checked = check_text(write_scenario, HOSTILE)
+    reports = files.render_all(checked, path)
+    md = reports[".md"]
+    assert md.startswith("# \\<script>alert(1)\\</script> \\| \\*b\\* \\[x\\](javascript:alert(1)) \\`c\\`")
+    heading = next(line for line in md.splitlines() if line.startswith("## Result"))
+    assert heading.endswith("\\<assert>\\|\\`m\\` # injected heading")      # one line: no heading injected
+    prose = re.sub(r"(?ms)^(`{3,})\w*\n.*?^\1$", "", md)          # outside fenced blocks
+    assert "# injected" not in prose.replace("` # injected", "")
+    page = reports[".html"]
+    parser = WellFormed()
+    parser.feed(page)
+    parser.close()
+    assert parser.errors == [] and parser.stack == []
+    for raw in ("<script", "<img", "<svg onload", "<td>step", "<call>", "<assert>", "<b>src"):
+        assert raw not in page, raw
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; | *b*" in page
+    chart = svg.sequence_chart(checked[0])
+    ET.fromstring(chart)                                    # ]]> and & in text: still well-formed XML
+    assert "&lt;td&gt;step&lt;/td&gt; | `x` ]]&gt; &amp;lt;" in chart
+    assert json.loads(reports[".json"])["title"] == "<script>alert(1)</script> | *b* [x](javascript:alert(1)) `c` <!-- --> ]]>"
+    diagram = render_rows(checked[0].program, checked[0].trace)
+    assert diagram[-1].endswith("!! assert fails: <assert>|`m`\\n# injected heading")   # a row stays one row
+
+
 # -- files and the diff -------------------------------------------------------------------
 
 

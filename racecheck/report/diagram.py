@@ -108,7 +108,9 @@ def _note(row: Row, is_branch: bool) -> str:
 
 
 def _clip(text: str) -> str:
-    text = text.encode("ascii", "backslashreplace").decode("ascii")
+    """One line of ASCII, at most MAX_NOTE long: a line break (an assert
+    message may hold one) is shown as ``\\n``, so rows stay rows."""
+    text = text.encode("ascii", "backslashreplace").decode("ascii").replace("\r", "\\r").replace("\n", "\\n")
     return text if len(text) <= MAX_NOTE else text[:MAX_NOTE - 3] + "..."
 
 

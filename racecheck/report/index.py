@@ -4,13 +4,18 @@
 several scenario files and writes the Markdown table docs/scenarios.md
 shows: each scenario, the bug (its title), the fix's commit, and the verdict
 of every variant against its expectation. It is generated, never typed, so
-it cannot disagree with what racecheck says.
+it cannot disagree with what racecheck says. Every cell is escaped Markdown
+on one line (a title may hold ``<script>`` or ``|``); file names are
+percent-encoded in links.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from urllib.parse import quote
+
+from racecheck.report.markdown import md_cell
 
 _COMMIT = re.compile(r"\b[0-9a-f]{12,40}\b")
 
@@ -22,7 +27,7 @@ def render_index(reports: list) -> str:
              "| scenario | the race | fix | variants: verdict (expected) |",
              "|---|---|---|---|"]
     for report in sorted(reports, key=lambda r: os.path.basename(r["file"])):
-        lines.append("| " + " | ".join((_file(report), _cell(report["title"]), _commit(report),
+        lines.append("| " + " | ".join((_file(report), md_cell(report["title"]), _commit(report),
                                          _verdicts(report))) + " |")
     ok = sum(v["outcome"] == "match" for r in reports for v in r["variants"])
     total = sum(len(r["variants"]) for r in reports)
@@ -32,7 +37,7 @@ def render_index(reports: list) -> str:
 
 def _file(report) -> str:
     stem = os.path.splitext(os.path.basename(report["file"]))[0]
-    return f"[{stem}](../reports/{stem}.md)"
+    return f"[{md_cell(stem)}](../reports/{quote(stem)}.md)"
 
 
 def _commit(report) -> str:
@@ -50,11 +55,7 @@ def _verdicts(report) -> str:
         if variant.get("violation"):
             name = variant["violation"].get("name") or variant["violation"].get("kind")
             verdict = f"violation of {name}"
-        mark = "" if variant["outcome"] == "match" else f" **{variant['outcome']}**"
+        mark = "" if variant["outcome"] == "match" else f" **{md_cell(variant['outcome'])}**"
         label = variant["name"] or "-"
-        parts.append(f"{label}: {verdict} ({variant['expected']}){mark}")
-    return _cell("; ".join(parts))
-
-
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+        parts.append(md_cell(f"{label}: {verdict} ({variant['expected']})") + mark)
+    return "; ".join(parts)

@@ -368,14 +368,26 @@ def _md_fence(block: Pre) -> str:
 
 
 def _md_table(table: Table) -> str:
-    lines = ["| " + " | ".join(md_escape(h) for h in table.headers) + " |",
+    lines = ["| " + " | ".join(md_cell(h) for h in table.headers) + " |",
              "|" + "|".join("---" for _ in table.headers) + "|"]
-    lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in table.rows]
+    lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in table.rows]
     return "\n".join(lines)
 
 
+def md_cell(text: str) -> str:
+    """A table cell: one line (a line break would end the table), escaped."""
+    return md_escape(" ".join(str(text).split()))
+
+
 def _md_inline(parts: tuple) -> str:
-    return "".join(_md_code(p.text) if isinstance(p, Code) else md_escape(p) for p in parts)
+    """Inline text on one line: a line break inside it (an assert message
+    may hold one) could start a heading or a list in the middle of a
+    paragraph; Markdown shows a line break there as a space anyway."""
+    return "".join(_md_code(_one_line(p.text)) if isinstance(p, Code) else md_escape(_one_line(p)) for p in parts)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"[ \t]*(?:\r\n|[\r\n])[ \t]*", " ", text)
 
 
 def _md_code(text: str) -> str:

@@ -126,7 +126,7 @@ def violation_lines(checked: CheckedVariant) -> list:
             before = trace.steps[-2].after if len(trace.steps) > 1 else trace.initial
             instr = thread.instrs[before[thread.pc_slot]]
             where = f" in the await of '{instr.text}' of thread {thread.name} ({instr.node.await_.pos})"
-    return [f"{word}{where}:", f"    {violation.message}"]
+    return [f"{word}{where}:"] + [f"    {line}" for line in violation.message.splitlines() or [""]]
 
 
 def _blocked(checked: CheckedVariant) -> list:
