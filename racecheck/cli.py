@@ -287,7 +287,7 @@ def _report(argv) -> int:
     _search_options(parser)
     args = parser.parse_intermixed_args(argv)
     bounds, options = _bounds_and_options(args)
-    from racecheck.report.files import write_reports
+    from racecheck.report.files import write_reports, write_text
     from racecheck.report.index import render_index
     from racecheck.report.jsonreport import to_json
     status = EXIT_OK
@@ -302,8 +302,7 @@ def _report(argv) -> int:
         summaries.append(to_json(checked, path))
         status = _worse(status, _status(checked))
     if args.index:
-        with open(args.index, "w") as handle:
-            handle.write(render_index(summaries))
+        write_text(args.index, render_index(summaries))
         print(args.index)
     return status
 
@@ -379,8 +378,8 @@ def _export(argv) -> int:
                   f"{args.max_states} are drawn, the rest of the frontier is marked", file=sys.stderr)
         text = to_graphml(graph) if args.graphml else to_dot(graph)
     if args.output:
-        with open(args.output, "w") as handle:
-            handle.write(text)
+        from racecheck.report.files import write_text
+        write_text(args.output, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK

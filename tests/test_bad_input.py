@@ -551,6 +551,19 @@ def test_diff_of_a_symlink_loop(tmp_path, capsys):
     assert "symbolic link loop" in run.head, run.err
 
 
+@pytest.mark.parametrize("args, phrase", [
+    (["report", "{scenario}", "--out", "{file}"], "cannot create the report directory {file}: a file of that name exists"),
+    (["report", "{scenario}", "--out", "{tmp}/out", "--index", "{tmp}"], "cannot write {tmp}: Is a directory"),
+    (["export", "--dot", "{scenario}", "--variant", "racy", "-o", "{tmp}"], "cannot write {tmp}: Is a directory"),
+    (["export", "--promela", "{scenario}", "--variant", "racy", "-o", "{tmp}/no/such"],
+     "cannot write {tmp}/no/such: No such file or directory"),
+], ids=["out-is-a-file", "index-is-a-directory", "export-to-a-directory", "export-to-a-missing-directory"])
+def test_output_path_that_cannot_be_written(tmp_path, capsys, args, phrase):
+    names = {"scenario": write(tmp_path, BASE), "file": write(tmp_path, "", "file"), "tmp": tmp_path}
+    run = run_cli(capsys, *[a.format(**names) for a in args])
+    assert_usage(run, phrase.format(**names))
+
+
 def test_directory_without_scenarios(tmp_path, capsys):
     (tmp_path / "notes.yaml").write_text("foo: 1\n")
     (tmp_path / "readme.txt").write_text("racecheck: 1\n")

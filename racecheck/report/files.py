@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 
+from racecheck.errors import UsageError
+
 from racecheck.report.html import render_html
 from racecheck.report.jsonreport import to_json
 from racecheck.report.mail import render_mail
@@ -45,11 +47,25 @@ def report_stem(path: str) -> str:
 def write_reports(checked: list, path: str, out_dir: str) -> list:
     """Write the reports of one scenario file into ``out_dir`` (created if
     missing); return the paths written, in ``SUFFIXES`` order."""
-    os.makedirs(out_dir, exist_ok=True)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"cannot create the report directory {out_dir}: a file of that name exists") from None
+    except OSError as exc:
+        raise UsageError(f"cannot create the report directory {out_dir}: {exc.strerror or exc}") from None
     written = []
     for suffix, text in render_all(checked, path).items():
         target = os.path.join(out_dir, report_stem(path) + suffix)
-        with open(target, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        write_text(target, text)
         written.append(target)
     return written
+
+
+def write_text(target: str, text: str) -> None:
+    """Write ``text`` to the file ``target``; a path that cannot be written
+    (a directory, a missing directory, no permission) is a usage error."""
+    try:
+        with open(target, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
