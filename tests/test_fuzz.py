@@ -21,16 +21,33 @@ inside the file, at the line the caret display shows) or a
 Profiles (registered here): ``fuzz`` (default, 150 examples per test) and
 ``fuzz-long`` (HYPOTHESIS_PROFILE=long, 5,000 per test). Bugs found are
 pinned at the end as regression tests.
+
+Every input is also measured (``Ledger``): exit status, whether stderr holds
+a traceback or "internal error", wall time and peak memory. Most inputs run
+in-process through ``racecheck.cli.main`` (the console script's entry
+point); peak memory there is the test process's maximum RSS, which bounds
+every input's, and the rise one input caused. A sample runs ``python -m
+racecheck FILE --timeout 5 -q`` in child processes, with each child's own
+time and maximum RSS (``os.wait4``). The summary is printed when the module
+ends (``-s`` shows it); with ``RACECHECK_FUZZ_LOG=DIR`` every input is also
+a JSON line in DIR, the summary of all of them (every xdist worker) is
+DIR/summary.txt, and an input that took over 10 s or broke the contract is
+kept in DIR as a .yaml file.
 """
 
 from __future__ import annotations
 
+import glob
+import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import asdict, dataclass
 
 import pytest
 from hypothesis import HealthCheck, example, given, note, settings
@@ -53,6 +70,9 @@ settings.register_profile("fuzz-long", max_examples=5000, **_COMMON)
 FUZZ = settings.get_profile("fuzz-long" if os.environ.get("HYPOTHESIS_PROFILE") == "long" else "fuzz")
 
 ARGS = ("--max-states", "2000", "--timeout", "5", "-q")
+CHILD_ARGS = ("--timeout", "5", "-q")                 # the child-process sample: no state bound
+CHILD_EXAMPLES = 400 if FUZZ.max_examples > 1000 else 10
+SLOW = 10.0                                           # seconds: an input slower than this is listed
 
 # Hostile code writes here if it ever runs. One path per test process.
 SENTINEL = os.path.join(tempfile.gettempdir(), f"racecheck-fuzz-sentinel-{os.getpid()}")
@@ -60,13 +80,147 @@ SENTINEL = os.path.join(tempfile.gettempdir(), f"racecheck-fuzz-sentinel-{os.get
 _YAML_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 
+# -- measuring every input -----------------------------------------------------------
+
+@dataclass
+class Measure:
+    """One input: how racecheck ended and what it cost."""
+
+    test: str
+    mode: str                  # "in-process" or "child"
+    status: int
+    traceback: bool
+    internal: bool
+    seconds: float
+    max_rss_kib: int           # in-process: the test process's peak so far; child: the child's own peak
+    rss_rise_kib: int = 0      # in-process: how much this input raised the process's peak
+    kept: str = ""             # the input's file in RACECHECK_FUZZ_LOG, when it was kept
+
+    @property
+    def broken(self) -> bool:
+        return self.traceback or self.internal or self.status not in (0, 1, 2, 3)
+
+
+class Ledger:
+    """The measures of this process; with RACECHECK_FUZZ_LOG, also on disk."""
+
+    def __init__(self, directory: str | None):
+        self.directory = directory
+        self.measures: list = []
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+
+    def add(self, measure: Measure, path: str) -> None:
+        if self.directory and (measure.broken or measure.seconds > SLOW):
+            measure.kept = os.path.join(self.directory, f"input-{os.getpid()}-{len(self.measures)}.yaml")
+            with open(path, "rb") as source, open(measure.kept, "wb") as copy:
+                copy.write(source.read())
+        self.measures.append(measure)
+        if self.directory:
+            with open(os.path.join(self.directory, f"inputs-{os.getpid()}.jsonl"), "a") as handle:
+                handle.write(json.dumps(asdict(measure)) + "\n")
+
+    def all_measures(self) -> list:
+        """Every worker's measures when they are on disk, else this process's."""
+        if not self.directory:
+            return self.measures
+        measures = []
+        for name in sorted(glob.glob(os.path.join(self.directory, "inputs-*.jsonl"))):
+            with open(name) as handle:
+                measures += [Measure(**json.loads(line)) for line in handle if line.strip()]
+        return measures
+
+
+LEDGER = Ledger(os.environ.get("RACECHECK_FUZZ_LOG"))
+
+
+def summary(measures: list) -> str:
+    """The figures of a hostile-input run, for quoting."""
+    def mib(kib: int) -> str:
+        return f"{kib / 1024:.0f} MiB"
+    inside = [m for m in measures if m.mode == "in-process"]
+    children = [m for m in measures if m.mode == "child"]
+    statuses: dict = {}
+    for m in measures:
+        statuses[m.status] = statuses.get(m.status, 0) + 1
+    slowest = max(measures, key=lambda m: m.seconds, default=None)
+    slow = [m for m in measures if m.seconds > SLOW]
+    lines = [f"hostile-input run: {len(measures)} inputs, {len(inside)} in-process through racecheck.cli.main "
+             f"({' '.join(ARGS)}), {len(children)} in child processes (python -m racecheck {' '.join(CHILD_ARGS)})",
+             "exit status: " + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())),
+             f"tracebacks: {sum(m.traceback for m in measures)}; internal errors: {sum(m.internal for m in measures)}; "
+             f"other contract breaks: {sum(m.broken and not (m.traceback or m.internal) for m in measures)}",
+             f"longest: {slowest.seconds:.2f} s ({slowest.test})" if slowest else "longest: -",
+             f"over {SLOW:g} s: {len(slow)}"]
+    lines += [f"  {m.seconds:.1f} s {m.test} {m.kept}" for m in slow]
+    if inside:
+        rise = max(inside, key=lambda m: m.rss_rise_kib)
+        lines.append(f"peak memory in-process: {mib(max(m.max_rss_kib for m in inside))} (maximum RSS of the test "
+                     f"process, an upper bound for every input; largest rise by one input: {mib(rise.rss_rise_kib)}, "
+                     f"{rise.test})")
+    if children:
+        top = max(children, key=lambda m: m.max_rss_kib)
+        lines.append(f"peak memory of a child: {mib(top.max_rss_kib)} ({top.test}); "
+                     f"longest child: {max(m.seconds for m in children):.2f} s")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_summary():
+    yield
+    text = summary(LEDGER.all_measures())
+    print("\n" + text)
+    if LEDGER.directory:
+        with open(os.path.join(LEDGER.directory, "summary.txt"), "w") as handle:
+            handle.write(text)
+
+
+def _current_test() -> str:
+    return os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+
+
+def _judge(err: str) -> tuple:
+    return "Traceback" in err, "internal error" in err
+
+
 # -- running and judging ------------------------------------------------------------
 
 def run_cli(capsys, path: str, *args) -> tuple:
     capsys.readouterr()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
     status = main([path, *(args or ARGS)])
+    seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out, err = capsys.readouterr()
+    LEDGER.add(Measure(_current_test(), "in-process", status, *_judge(err), seconds, after, after - peak), path)
     return status, out, err
+
+
+def run_child(path: str, args, memory: int = 4 << 30, kill_after: float = 120) -> tuple:
+    """``python -m racecheck PATH ARGS...`` in a child with an address-space
+    cap, killed after ``kill_after`` seconds; returns (status, out, err) and
+    records the child's own time and peak memory."""
+    def cap():                                          # pragma: no cover - runs in the child
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "racecheck", path, *args], stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=err, preexec_fn=cap)
+        killer = threading.Timer(kill_after, proc.kill)
+        killer.start()
+        try:
+            _, wait_status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
+        seconds = time.monotonic() - start
+        proc.returncode = status = os.waitstatus_to_exitcode(wait_status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+    LEDGER.add(Measure(_current_test(), "child", status, *_judge(stderr), seconds, usage.ru_maxrss), path)
+    return status, stdout, stderr
 
 
 def yaml_lines(text: str) -> list:
@@ -536,13 +690,29 @@ def run_subprocess(tmp_path, code: str, timeout: float, memory: int = 1 << 30, *
     text = scenario_with(do=code)
     path = tmp_path / "child.yaml"
     path.write_text(text, encoding="utf-8")
+    status, out, err = run_child(str(path), ("-q", *args), memory, kill_after=timeout)
+    if status == -9:
+        raise subprocess.TimeoutExpired("racecheck", timeout)
+    return subprocess.CompletedProcess([], status, out, err)
 
-    def limit():                                       # pragma: no cover - runs in the child
-        import resource
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
-    return subprocess.run([sys.executable, "-m", "racecheck", str(path), "-q", *args],
-                          capture_output=True, text=True, timeout=timeout, preexec_fn=limit)
+CHILD_INPUTS = st.one_of(mutated_seed(), STATEMENTS.map(lambda c: scenario_with(do=c)),
+                         EXPRESSIONS.map(lambda e: scenario_with(do=f"x = {e}")),
+                         EXPRESSIONS.map(lambda e: scenario_with(inv=e)))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses RLIMIT_AS and wait4")
+@settings(FUZZ, max_examples=CHILD_EXAMPLES)
+@given(text=CHILD_INPUTS)
+def test_sample_in_child_processes(tmp_path, text):
+    """The same inputs through the installed command, one process each, with
+    --timeout 5 and no state bound: what a user's shell would see."""
+    path = str(tmp_path / "child.yaml")
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    status, out, err = run_child(path, CHILD_ARGS)
+    assert status != -9, "killed after 120 s"
+    assert_sane(path, text, status, out, err)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="uses RLIMIT_AS")
