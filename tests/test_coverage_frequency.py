@@ -80,7 +80,7 @@ def test_seed_v1_and_unlocked_leave_the_other_variants_steps():
     assert [(name, text) for name, text, _ in unlocked] == \
         KERNEL_LEVEL_STEPS[:5] + [("writeback", "folio_trylock(folio)"), ("writeback", "put_page(page)"),
                                   ("writeback", "folio_unlock(folio)"), ("writeback", "put_page(page)")]
-    assert ("writeback", "folio_trylock(folio)", f"{SEED}:151") in unlocked
+    assert ("writeback", "folio_trylock(folio)", f"{SEED}:153") in unlocked
     missing = [(name, text) for name, text, _ in unexecuted_steps(seed("v1"))]
     assert missing == [("reclaim", "folio_clear_dirty_for_io(folio)"), ("reclaim", "zswap_store(folio)"),
                        ("reclaim", "__remove_mapping(folio)"), ("reclaim", "folio_ref_unfreeze(folio, 1 + nr)"),
