@@ -145,8 +145,9 @@ def summary(measures: list) -> str:
         statuses[m.status] = statuses.get(m.status, 0) + 1
     slowest = max(measures, key=lambda m: m.seconds, default=None)
     slow = [m for m in measures if m.seconds > SLOW]
-    lines = [f"hostile-input run: {len(measures)} inputs, {len(inside)} in-process through racecheck.cli.main "
-             f"({' '.join(ARGS)}), {len(children)} in child processes (python -m racecheck {' '.join(CHILD_ARGS)})",
+    lines = [f"hostile-input run: {len(measures)} runs of racecheck, each on one input file: {len(inside)} "
+             f"in-process through racecheck.cli.main (check: {' '.join(ARGS)}; also report, diff, export), "
+             f"{len(children)} in child processes (the sample: python -m racecheck FILE {' '.join(CHILD_ARGS)})",
              "exit status: " + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())),
              f"tracebacks: {sum(m.traceback for m in measures)}; internal errors: {sum(m.internal for m in measures)}; "
              f"other contract breaks: {sum(m.broken and not (m.traceback or m.internal) for m in measures)}",
@@ -186,10 +187,15 @@ def _judge(err: str) -> tuple:
 # -- running and judging ------------------------------------------------------------
 
 def run_cli(capsys, path: str, *args) -> tuple:
+    return run_argv(capsys, path, [path, *(args or ARGS)])
+
+
+def run_argv(capsys, path: str, argv: list) -> tuple:
+    """``racecheck ARGV...`` in-process, on the input file ``path``, measured."""
     capsys.readouterr()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.monotonic()
-    status = main([path, *(args or ARGS)])
+    status = main(argv)
     seconds = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out, err = capsys.readouterr()
@@ -563,6 +569,29 @@ def test_random_code_in_an_invariant(tmp_path, capsys, code):
 def test_grammar_expressions_that_load_get_a_verdict(tmp_path, capsys, code):
     """Expressions as assignments: many load, so the run-time side is fuzzed too."""
     check_code(tmp_path, capsys, code, "do")
+
+
+REPORT_INPUTS = st.one_of(mutated_seed(), EXPRESSIONS.map(lambda e: scenario_with(do=f"x = {e}")),
+                          STATEMENTS.map(lambda c: scenario_with(do=c)))
+
+
+@FUZZ
+@given(text=REPORT_INPUTS)
+def test_reports_and_exports_of_random_inputs(tmp_path, capsys, text):
+    """The report, diff and export commands on the same inputs: their
+    rendering of diagrams, values and text is a path of its own."""
+    path = str(tmp_path / "input.yaml")
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    variant = ["--variant", "unlocked"] if "\n  unlocked:" in text else []
+    bounds = ["--max-states", "2000", "--timeout", "5", "-q"]
+    for argv in (["report", path, "--out", str(tmp_path / "out"), "--index", str(tmp_path / "index.md"), *bounds],
+                 ["diff", path, path, *bounds],
+                 ["export", "--promela", path, *variant],
+                 ["export", "--dot", path, "--max-states", "300", *variant],
+                 ["export", "--graphml", path, "--max-states", "300", *variant]):
+        status, out, err = run_argv(capsys, path, argv)
+        assert_sane(path, text, status, out, err)
 
 
 # Hostile code: refused at load time, by name, at its line; the sentinel never appears.
