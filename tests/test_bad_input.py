@@ -992,6 +992,18 @@ def test_huge_index_is_named_in_the_error_message(tmp_path, capsys):
     assert "index <integer of 16610 bits> out of range" in run.out, run.out
 
 
+def test_deeply_nested_value_is_shown_abbreviated(tmp_path, capsys):
+    """A loop of local-only steps wraps a list in a list thousands of times:
+    the diagram shows it without running into Python's recursion limit."""
+    text = ("racecheck: 1\ntitle: t\nstate: {x: 0}\nthreads:\n  a:\n    locals: {y: 0, i: 0}\n    steps:\n"
+            "      - while: i < 3000\n        steps:\n          - {step: wrap, do: \"y = [y]\\ni += 1\"}\n"
+            "      - {step: publish, do: x = y}\ninvariants:\n  flat: x == 0\nexpect: {violation: flat}\n")
+    _, run = check(tmp_path, capsys, text)
+    assert_no_crash(run)
+    assert run.status == 0, run.out + run.err
+    assert "  where x = " + "[" * 40 + "[...]" + "]" * 40 + "\n" in run.out, run.out
+
+
 def test_format_value_never_hits_the_int_str_limit():
     from racecheck.scenario.values import Record, format_value
     big = 7 ** 60000                                            # 168,000 bits
@@ -999,6 +1011,10 @@ def test_format_value_never_hits_the_int_str_limit():
     assert format_value(-big) == f"<-integer of {big.bit_length()} bits>"
     assert format_value((1, Record.make({"a": big}))) == f"[1, {{a: <integer of {big.bit_length()} bits>}}]"
     assert format_value(2 ** 100) == str(2 ** 100)              # up to 120 bits: every digit
+    deep = 0
+    for _ in range(5000):
+        deep = (Record.make({"a": deep}),)
+    assert format_value(deep) == "[{a: " * 20 + "[...]" + "}]" * 20
 
 
 def test_bug_huge_integer_in_diagram(tmp_path, capsys):

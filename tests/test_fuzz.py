@@ -203,10 +203,11 @@ def run_argv(capsys, path: str, argv: list) -> tuple:
     return status, out, err
 
 
-def run_child(path: str, args, memory: int = 4 << 30, kill_after: float = 120) -> tuple:
+def run_child(path: str, args, memory: int = 4 << 30, kill_after: float = 120, record: bool = True) -> tuple:
     """``python -m racecheck PATH ARGS...`` in a child with an address-space
     cap, killed after ``kill_after`` seconds; returns (status, out, err) and
-    records the child's own time and peak memory."""
+    records the child's own time and peak memory (not for a known bug
+    pinned as an xfail: ``record=False``)."""
     def cap():                                          # pragma: no cover - runs in the child
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
@@ -225,7 +226,8 @@ def run_child(path: str, args, memory: int = 4 << 30, kill_after: float = 120) -
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
-    LEDGER.add(Measure(_current_test(), "child", status, *_judge(stderr), seconds, usage.ru_maxrss), path)
+    if record:
+        LEDGER.add(Measure(_current_test(), "child", status, *_judge(stderr), seconds, usage.ru_maxrss), path)
     return status, stdout, stderr
 
 
@@ -790,6 +792,36 @@ def test_bug_nested_lists_exhaust_memory(tmp_path):
     proc = run_subprocess(tmp_path, "x = len([[0] * 100000 for i in range(100000)])", 10, 512 << 20)
     assert "internal error" not in proc.stderr, proc.stderr
     assert proc.returncode == 1, proc.stdout + proc.stderr
+
+
+DEEPENING = """\
+racecheck: 1
+title: every transition wraps the shared list 4,000 times deeper
+livelock: allowed
+state: {x: 0}
+threads:
+  a:
+    locals: {y: 0, i: 0}
+    steps:
+      - while: true
+        steps:
+          - {step: reset, do: i = 0}
+          - while: i < 4000
+            steps:
+              - {step: wrap, do: "y = [y]\\ni += 1"}
+          - {step: publish, do: x = y}
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses RLIMIT_AS and wait4")
+@pytest.mark.xfail(strict=True, reason="a value nested about 100,000 deep crashes racecheck: hashing or comparing "
+                   "a state recurses in C (SIGSEGV without a memory cap; RecursionError, then an internal error, "
+                   "under one), and nothing bounds how deep run time may nest lists (model/runtime.py)")
+def test_bug_deeply_nested_state_crashes_the_search(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text(DEEPENING, encoding="utf-8")
+    status, out, err = run_child(str(path), CHILD_ARGS, record=False)
+    assert status in (1, 3), f"status {status}\n{out[-2000:]}\n{err}"
 
 
 @pytest.mark.parametrize("data", [b"racecheck: 1\r\x08\n", "racecheck: 1\x85\x08\n".encode(),

@@ -110,21 +110,30 @@ def literal_too_long(value: int) -> bool:
     return abs(value) >= _LITERAL_BOUND
 
 
-def format_value(value) -> str:
+MAX_SHOWN_DEPTH = 40
+
+
+def format_value(value, depth: int = 0) -> str:
     """A value as it would be written in the code language.
 
     An integer wider than 120 bits is shown as ``<integer of N bits>``: run
     time can build integers of up to 100,000 bits (``runtime.MAX_INT_BITS``),
     far past the 4,300 digits Python agrees to print, and no diagram needs
-    their digits."""
+    their digits. Lists and records nested deeper than MAX_SHOWN_DEPTH show
+    as ``[...]`` and ``{...}``: a loop can wrap a list in a list thousands
+    of times (``x = [x]``), past Python's recursion limit."""
     if type(value) is int and value.bit_length() > 3 * MAX_SHOWN_DIGITS:
         sign = "-" if value < 0 else ""
         return f"<{sign}integer of {value.bit_length()} bits>"
     if type(value) is Record:
-        inner = ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+        if depth >= MAX_SHOWN_DEPTH:
+            return "{...}"
+        inner = ", ".join(f"{k}: {format_value(v, depth + 1)}" for k, v in value.items())
         return "{" + inner + "}"
     if isinstance(value, tuple):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
+        if depth >= MAX_SHOWN_DEPTH and value:
+            return "[...]"
+        return "[" + ", ".join(format_value(v, depth + 1) for v in value) + "]"
     return repr(value)
 
 
