@@ -951,11 +951,15 @@ def test_longest_integer_literals_are_accepted(tmp_path, capsys, literal):
     ("yaml", "title: two threads increment a shared counter", 'title: "two \\e[2J threads"', '"two'),
     ("yaml", "  mode: racy\n", '  mode: "racy\\0"\n', '"racy'),
     ("code", CODE_LINE, "do: tmp = '\\x1b[31m'", "'\\x1b"),
+    ("yaml", "title: two threads increment a shared counter", 'title: "two \\ud800 threads"', '"two'),
+    ("code", CODE_LINE, "do: tmp = 'a\\udc00'", "'a"),
 ])
-def test_control_characters_in_strings_are_refused(tmp_path, capsys, where_, old, new, needle):
+def test_unprintable_characters_in_strings_are_refused(tmp_path, capsys, where_, old, new, needle):
+    """Escape sequences would act on a terminal; a lone surrogate cannot even be written as UTF-8."""
     text = edit(old, new)
     path, run = check(tmp_path, capsys, text)
-    assert_refused(run, path, text, needle, "control character U+00")
+    what = "lone surrogate U+D" if "\\ud" in new else "control character U+00"
+    assert_refused(run, path, text, needle, what)
 
 
 def test_huge_integers_built_at_run_time_in_every_output(tmp_path, capsys):

@@ -24,7 +24,7 @@ import textwrap
 from dataclasses import dataclass
 
 from racecheck.errors import Pos, ScenarioError, did_you_mean
-from racecheck.scenario.values import MAX_LITERAL_DIGITS, control_character, literal_too_long
+from racecheck.scenario.values import MAX_LITERAL_DIGITS, literal_too_long, unprintable
 
 FUNCTIONS = ("len", "min", "max", "abs", "any", "all", "sum", "range")
 MAX_CODE_CHARS = 20_000
@@ -339,8 +339,8 @@ class _Checker:
         if type(value) is int and literal_too_long(value):
             raise self.error(node, f"{LONG_LITERAL} in {self.scope.where}",
                              "compute a large value at run time (a product of smaller ones)")
-        if type(value) is str and control_character(value):
-            raise self.error(node, f"control character {control_character(value)} in a string ({self.scope.where}); "
+        if type(value) is str and unprintable(value):
+            raise self.error(node, f"{unprintable(value)} in a string ({self.scope.where}); "
                              "strings must be printable (tabs and line breaks are fine)")
         if value is None or isinstance(value, (bool, int, str)):
             return

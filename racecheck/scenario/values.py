@@ -87,18 +87,22 @@ MAX_LITERAL_DIGITS = 4000         # an integer literal, in YAML or in code, is s
 _LITERAL_BOUND = 10 ** MAX_LITERAL_DIGITS
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
-def control_character(text: str) -> str | None:
-    """The first control character in ``text`` (tabs and newlines excepted),
-    as ``U+001B``; None when there is none. Scenario text is shown on
-    terminals and in reports, where an escape sequence or a NUL would act
-    instead of being read; a string cannot gain one at run time (there is
-    no ``chr()``), so refusing them in literals keeps them out of every
-    output."""
-    match = _CONTROL.search(text)
-    return None if match is None else f"U+{ord(match.group()):04X}"
+def unprintable(text: str) -> str | None:
+    """The first character of ``text`` that cannot be shown as it is, in
+    words (``control character U+001B``, ``lone surrogate U+D800``); None
+    when there is none. Tabs and newlines are fine. Scenario text is shown
+    on terminals and in reports, where an escape sequence or a NUL would act
+    instead of being read, and a lone surrogate cannot be written as UTF-8
+    at all. A string cannot gain one at run time (there is no ``chr()``), so
+    refusing them in literals keeps them out of every output."""
+    match = _UNPRINTABLE.search(text)
+    if match is None:
+        return None
+    code = ord(match.group())
+    return f"{'lone surrogate' if 0xD800 <= code <= 0xDFFF else 'control character'} U+{code:04X}"
 
 
 def literal_too_long(value: int) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from racecheck.errors import Pos, ScenarioError
-from racecheck.scenario.values import MAX_LITERAL_DIGITS, control_character, literal_too_long
+from racecheck.scenario.values import MAX_LITERAL_DIGITS, literal_too_long, unprintable
 
 MAX_FILE_BYTES = 1 << 20          # 1 MiB: scenario files are hand-written
 MAX_NODES = 200_000               # nodes after alias expansion
@@ -250,8 +250,8 @@ def _convert(node, source: Source, budget: list) -> YNode:
         _check_tag(node, _STD + "seq", source)
         return YNode([_convert(item, source, budget) for item in node.value], pos)
     value = _scalar(node, source)
-    if isinstance(value, str) and control_character(value):
-        raise source.error(pos, f"control character {control_character(value)} in a string; "
+    if isinstance(value, str) and unprintable(value):
+        raise source.error(pos, f"{unprintable(value)} in a string; "
                            "scenario text must be printable (tabs and line breaks are fine)")
     return YNode(value, pos, node.style)
 
