@@ -7,6 +7,8 @@ only), and searches the state space exhaustively. Tests compare its answers
 with racecheck's explorer.
 
     explore(yaml_text, variant="") -> Result(states, kinds)
+    fewest_switches(yaml_text, variant="") -> {kind: (switches, steps)}
+    replay(yaml_text, variant, init, steps) -> the kinds a schedule ends in
 
 ``states`` counts the distinct reachable states (shared values, and per
 thread instance its position in the step tree and its locals); ``kinds`` is
@@ -447,6 +449,7 @@ def explore(text: str, variant: str = "", max_states: int = 100_000) -> Result:
             except Failure as exc:
                 found.add(exc.kind)
                 endings.add(k)
+                can_run = True      # a failing await is a failing step, not a deadlock
                 continue
             can_run = True
             for s2 in sc.successors(s, t):
@@ -479,3 +482,144 @@ def explore(text: str, variant: str = "", max_states: int = 100_000) -> Result:
         if len(can_end) < len(seen):
             found.add(("livelock",))
     return Result(len(seen), frozenset(found))
+
+
+# -- the fewest context switches, by exhaustion --------------------------------------
+
+def _switch(last: int, t: int) -> int:
+    return 0 if last in (-1, t) else 1
+
+
+def fewest_switches(text: str, variant: str = "", max_states: int = 100_000) -> dict:
+    """For each reachable violation kind except livelock, the least
+    ``(context switches, steps)`` over every schedule that reaches it.
+
+    A context switch is a step taken by another thread than the step before
+    it; a failing step counts as a step (and its switch, if any, counts). The
+    search is exhaustive over nodes (state, thread that ran last), in order
+    of (switches, steps): every node is settled with its least cost, and
+    every violation seen from every node is a candidate.
+    """
+    import heapq
+
+    sc = Scenario(text, variant)
+    best: dict = {}          # kind -> (switches, steps)
+
+    def offer(kind, cost):
+        if kind not in best or cost < best[kind]:
+            best[kind] = cost
+
+    settled: set = set()
+    states: set = set()
+    heap: list = []
+    counter = 0
+    for s in sc.initial_states():
+        if isinstance(s, Failure):
+            offer(s.kind, (0, 0))
+        else:
+            heapq.heappush(heap, (0, 0, counter, -1, s))
+            counter += 1
+    while heap:
+        sw, steps, _, last, s = heapq.heappop(heap)
+        node = (key(s), last)
+        if node in settled:
+            continue
+        settled.add(node)
+        if node[0] not in states:
+            states.add(node[0])
+            if len(states) > max_states:
+                raise TooBig(f"more than {max_states} states")
+        found: set = set()
+        sc.check(sc.invariants, s, "invariant", found)
+        done = all(path == END for path, _ in s[1])
+        if done:
+            sc.check(sc.finals, s, "final", found)
+        for kind in found:
+            offer(kind, (sw, steps))
+        can_run = False
+        for t in range(len(sc.threads)):
+            cost = (sw + _switch(last, t), steps + 1)
+            try:
+                if not sc.enabled(s, t):
+                    continue
+            except Failure as exc:
+                offer(exc.kind, cost)
+                can_run = True
+                continue
+            can_run = True
+            for s2 in sc.successors(s, t):
+                if isinstance(s2, Failure):
+                    offer(s2.kind, cost)
+                elif (key(s2), t) not in settled:
+                    heapq.heappush(heap, (cost[0], cost[1], counter, t, s2))
+                    counter += 1
+        if not can_run and not done and not sc.deadlock_allowed:
+            offer(("deadlock",), (sw, steps))
+    return best
+
+
+# -- replaying a schedule ------------------------------------------------------------
+
+class NoReplay(Exception):
+    """A schedule that does not fit the scenario (a finished or waiting thread)."""
+
+
+def replay(text: str, variant: str, init: tuple, steps) -> frozenset:
+    """Run a schedule: ``init`` the choose() picks of the initial state,
+    ``steps`` ``((thread index, picks), ...)``. Returns the violation kinds
+    the run ends in (a failing last step, or what its last state violates)."""
+    sc = Scenario(text, variant)
+
+    def run_initial(chooser):
+        shared = {k: _copy(v) for k, v in sc.shared.items()}
+        threads = []
+        for thread in sc.threads:
+            env = sc.env(shared, thread, [_copy(v) for v in thread.locals.values()], chooser)
+            path = sc.run(thread, (0,), env, first=False)
+            threads.append((path, tuple(env[k] for k in thread.locals)))
+        return (tuple(shared.values()), tuple(threads))
+
+    try:
+        s = run_initial(Chooser(tuple(init)))
+    except Failure as exc:
+        if steps:
+            raise NoReplay("the initial state fails, but the schedule goes on") from None
+        return frozenset([exc.kind])
+    for n, (t, picks) in enumerate(steps):
+        thread = sc.threads[t]
+        path, lvals = s[1][t]
+        if path == END:
+            raise NoReplay(f"step {n}: {thread.name} has finished")
+        try:
+            if not sc.enabled(s, t):
+                raise NoReplay(f"step {n}: {thread.name} is waiting")
+        except Failure as exc:
+            if n != len(steps) - 1:
+                raise NoReplay(f"step {n}: {thread.name}'s await fails, but the schedule goes on") from None
+            return frozenset([exc.kind])
+        env = sc.env(dict(zip(sc.shared, _copy(list(s[0])))), thread, _copy(list(lvals)), Chooser(tuple(picks)))
+        try:
+            path2 = sc.run(thread, path, env, first=True)
+        except Failure as exc:
+            if n != len(steps) - 1:
+                raise NoReplay(f"step {n}: {thread.name} fails, but the schedule goes on") from None
+            return frozenset([exc.kind])
+        threads = list(s[1])
+        threads[t] = (path2, tuple(env[k] for k in thread.locals))
+        s = (tuple(env[k] for k in sc.shared), tuple(threads))
+    found: set = set()
+    sc.check(sc.invariants, s, "invariant", found)
+    done = all(path == END for path, _ in s[1])
+    if done:
+        sc.check(sc.finals, s, "final", found)
+    else:
+        can_run = False
+        for t in range(len(sc.threads)):
+            try:
+                can_run = sc.enabled(s, t) or can_run
+            except Failure as exc:
+                found.add(exc.kind)
+                can_run = True
+        if not can_run and not sc.deadlock_allowed:
+            found.add(("deadlock",))
+    return frozenset(found)
