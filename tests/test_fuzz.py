@@ -577,7 +577,7 @@ REPORT_INPUTS = st.one_of(mutated_seed(), EXPRESSIONS.map(lambda e: scenario_wit
                           STATEMENTS.map(lambda c: scenario_with(do=c)))
 
 
-@FUZZ
+@settings(FUZZ, max_examples=min(FUZZ.max_examples, 2000))      # five runs each
 @given(text=REPORT_INPUTS)
 def test_reports_and_exports_of_random_inputs(tmp_path, capsys, text):
     """The report, diff and export commands on the same inputs: their
