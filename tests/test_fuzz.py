@@ -292,7 +292,8 @@ WORDS = ["true", "false", "True", "null", "yes", "no", "on", "0x1F", "0o17", "0b
          "expect", "params", "invariants", "final", "deadlock", "livelock", "allowed", "error", "title",
          "return", "assert", "choose(1, 2)", "tid", "__class__", "lambda: 0", "import os", "open('x')",
          "len", "range(10)", "folio", "zswap", "reclaim", "writeback", "page_not_lost", "not", "and", "or"]
-HUGE = ["1" + "0" * 30, str(2 ** 64), str(-2 ** 63), "9" * 4301, "9" * 20000, "-" + "9" * 400]
+HUGE = ["1" + "0" * 30, str(2 ** 64), str(-2 ** 63), "9" * 4301, "9" * 20000, "-" + "9" * 400, "0x" + "f" * 3600,
+        "0o" + "7" * 4500, '"\\e[2J"', '"\\ud800"']
 
 TOKENS = st.one_of(
     st.sampled_from(YAML_SYNTAX),
@@ -431,7 +432,8 @@ _atoms_hostile = ["y", "i", "_", "self", "open", "os", "sys", "eval", "exec", "c
                   "__builtins__", "globals", "locals", "vars", "getattr", "setattr", "type", "object",
                   "print", "input", "breakpoint", "exit", "choose", "len", "min", "range",
                   "1.5", "1j", "b'x'", "...", "0x10", "1_0", "'a' * 1000000000", "[0] * 100000000",
-                  "range(1000000000)", "10 ** 9", "9" * 5000, f"open({SENTINEL!r}, 'w')",
+                  "range(1000000000)", "10 ** 9", "9" * 5000, "0x" + "f" * 3600, "'\\x1b[2J'", "'\\ud800'",
+                  f"open({SENTINEL!r}, 'w')",
                   f"__import__('os').system('touch {SENTINEL}')",
                   "().__class__.__bases__[0].__subclasses__()"]
 ATTRS = ["a", "b", "c", "__class__", "__dict__", "__globals__", "__bases__", "__subclasses__", "__mro__",
