@@ -4,10 +4,18 @@ tests/reference.py interprets scenario files directly, sharing no code with
 racecheck. For random scenarios (tests/strategies.py) and hand-written ones,
 both must agree on the verdict, the number of reachable states (racecheck
 without reduction) and the set of reachable violation kinds (with and
-without reduction); every counterexample racecheck prints must replay.
+without reduction); every counterexample racecheck prints must replay, in
+racecheck and in the reference. For every violation kind but livelock, the
+counterexample racecheck reports (explore/check.py: the search, then
+explore/counterexample.py's minimisation) must have exactly the fewest
+context switches, then the fewest steps, that any schedule reaching that
+kind has: the reference finds those by an exhaustive search of its own.
+
+The random scenarios include shared data that changes shape (lists that grow
+and shrink, negative indices, None <-> record, lists of lists; issue 9).
 
 The hypothesis profile is chosen by HYPOTHESIS_PROFILE: ``ci`` (default,
-200 examples) or ``long`` (3000 examples).
+200 examples) or ``long`` (5000 examples).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import os
 import sys
 import tempfile
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import reference  # noqa: E402
 from strategies import scenario_texts  # noqa: E402
 
+from racecheck.explore.check import check_variant  # noqa: E402
+from racecheck.explore.counterexample import switches  # noqa: E402
 from racecheck.explore.result import ExitReason, Outcome, Verdict  # noqa: E402
 from racecheck.explore.search import explore  # noqa: E402
 from racecheck.explore.trace import confirm  # noqa: E402
@@ -37,7 +48,7 @@ from racecheck.scenario.schema import SAFE, Expectation  # noqa: E402
 _COMMON = dict(deadline=None, database=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("ci", max_examples=200, **_COMMON)
-settings.register_profile("long", max_examples=3000, **_COMMON)
+settings.register_profile("long", max_examples=5000, **_COMMON)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # An expectation no violation matches: the search runs to exhaustion and
@@ -95,6 +106,45 @@ def compare(text: str, variant=None):
             exact = config == EXACT
             where = f"variant {v.name!r}, racecheck {config or 'default'}: reference says {ref}"
             _compare(program, ref, config, exact, where)
+            _check_replays_in_reference(text, v.name, program, config, ref, where)
+        _compare_fewest_switches(text, scenario, v, ref)
+
+
+def compare_printing(text: str) -> None:
+    """``compare``, with the scenario's YAML in the message of any failure."""
+    try:
+        compare(text)
+    except Exception as exc:
+        raise AssertionError(f"{type(exc).__name__}: {exc}\n\nthe scenario:\n{text}") from exc
+
+
+def _compare_fewest_switches(text, scenario, v, ref):
+    """Each kind's minimised counterexample against the reference's exhaustive search."""
+    brute = reference.fewest_switches(text, v.name)
+    assert set(brute) == ref.kinds - {("livelock",)}, f"variant {v.name!r}: {brute} but {ref}"
+    for kind, fewest in sorted(brute.items()):
+        for reduction in (False, True):
+            where = f"variant {v.name!r}, {kind}, reduction={reduction}"
+            checked = check_variant(scenario, replace(v, expect=expectation_for(kind)), reduction=reduction,
+                                    analysis_budget=0)
+            violation = checked.exploration.violation
+            assert violation is not None and kind_of(violation) == kind, f"{where}: racecheck reports {violation}"
+            assert checked.minimal, f"{where}: the counterexample was not minimised"
+            got = (switches(violation.schedule), len(violation.schedule))
+            names = [t.name for t in checked.program.threads]
+            assert got == fewest, (f"{where}: {violation.schedule.format(names)} has (switches, steps) {got}, "
+                                   f"the fewest are {fewest}")
+            ends = reference.replay(text, v.name, violation.schedule.init, violation.schedule.steps)
+            assert kind in ends, f"{where}: {violation.schedule.format(names)} replays to {set(ends)}"
+
+
+def _check_replays_in_reference(text, variant, program, config, ref, where):
+    """The schedule of every kind racecheck reports replays in the reference too."""
+    names = [t.name for t in program.threads]
+    for kind in sorted(ref.kinds - {("livelock",)}):
+        got = explore(program, expect=expectation_for(kind), **config).violation
+        ends = reference.replay(text, variant, got.schedule.init, got.schedule.steps)
+        assert kind in ends, f"{where}: {got.schedule.format(names)} for {kind} replays to {set(ends)}"
 
 
 def _compare(program, ref, config, exact, where):
@@ -147,9 +197,9 @@ def _check_reported(program, exploration, ref, where):
 # -- random scenarios --------------------------------------------------------------
 
 @settings(PROFILE)
-@given(scenario_texts())
+@given(scenario_texts(shapes=True))
 def test_random_scenarios_agree(text):
-    compare(text)
+    compare_printing(text)
 
 
 # -- hand-written scenarios ----------------------------------------------------------
