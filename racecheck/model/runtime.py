@@ -5,6 +5,17 @@ names and the allowed built-ins; every value operation that could misbehave
 on hostile input (field access, indexing, multiplication of sequences,
 string formatting with ``%``, ``range``) goes through a helper here that
 checks types and sizes and raises ``StepError`` with a readable message.
+
+Sizes are logical. Values are immutable, so ``[[0] * N] * M`` is M
+references to one row; it costs little memory, but hashing it (every new
+state is hashed), comparing it or printing it visits N * M items. So a
+value's *items* count every element of every list and record nested in
+it, a shared row each time it appears, and a helper that builds a value
+refuses one of more than ``MAX_VALUE_ITEMS`` items or nested more than
+``MAX_VALUE_DEPTH`` deep. Counting costs at most the value's distinct
+parts (a shared row is counted once and multiplied), never its logical
+size. List literals are built by the compiled code itself and are not
+counted here.
 """
 
 from __future__ import annotations
@@ -14,6 +25,8 @@ from racecheck.scenario.values import AssertFailed, Record, StepError, format_va
 MAX_SEQUENCE = 100_000        # longest list or string code may build
 MAX_INT_BITS = 100_000        # largest integer a multiplication may build
 MAX_WORK = 1_000_000          # comprehension iterations and items built by one piece of code
+MAX_VALUE_ITEMS = 1_000_000   # items in a value, nested ones included, shared rows each time
+MAX_VALUE_DEPTH = 100         # lists and records nested in one another
 
 # Work done by the piece of code being evaluated. Compiled functions that can
 # loop (comprehensions) or build sequences reset it when they start.
@@ -25,6 +38,69 @@ def _spend(amount: int) -> None:
     if work[0] > MAX_WORK:
         raise StepError(f"the code does more than {MAX_WORK} steps of work "
                         "(comprehension iterations and list items) in one step")
+
+
+def value_size(value) -> tuple:
+    """``(items, depth)`` of a value: atoms are ``(0, 0)``; a list or record
+    has its own items plus those of every list and record in it, counted
+    each time they appear. Counting stops early once past the limits, so the
+    result is then only known to be over them."""
+    if type(value) is not tuple and type(value) is not Record:
+        return (0, 0)
+    return _measure(value, {}, 1)
+
+
+def _measure(value, memo: dict, level: int) -> tuple:
+    """``value_size`` of a list or record at nesting ``level``; ``memo`` maps
+    the id of each part already measured (all alive in the value) to its size."""
+    found = memo.get(id(value))
+    if found is not None:
+        return found
+    items = value[1:] if type(value) is Record else value
+    total, depth = len(items), 1
+    kinds = set(map(type, items))
+    if tuple in kinds or Record in kinds:
+        if level >= MAX_VALUE_DEPTH:
+            return (total, MAX_VALUE_DEPTH + 1)
+        for item in items:
+            if type(item) is tuple or type(item) is Record:
+                size, below = _measure(item, memo, level + 1)
+                total += size
+                if below >= depth:
+                    depth = below + 1
+                if total > MAX_VALUE_ITEMS or depth > MAX_VALUE_DEPTH:
+                    break
+    memo[id(value)] = (total, depth)
+    return (total, depth)
+
+
+def _refuse_size(what: str, items: int, depth: int) -> None:
+    if items > MAX_VALUE_ITEMS:
+        raise StepError(f"{what} would build a value of more than {MAX_VALUE_ITEMS} items (the items of "
+                        "lists and records nested in it included, a list held twice counted twice)")
+    if depth > MAX_VALUE_DEPTH:
+        raise StepError(f"{what} would build a value of lists and records nested more than "
+                        f"{MAX_VALUE_DEPTH} deep")
+
+
+def checked_value(value, what: str = "the code"):
+    """``value``, or StepError when it is over the value limits."""
+    _refuse_size(what, *value_size(value))
+    return value
+
+
+def _checked_replace(what: str, result, old, new):
+    """``result`` is a list or record in which ``old`` was replaced by ``new``:
+    refuse it when it is over the value limits. A replacement no bigger and no
+    deeper than what it replaces keeps the value within them (every value
+    already is), so only a larger one costs a count of the whole result."""
+    if type(new) is not tuple and type(new) is not Record:
+        return result
+    new_items, new_depth = value_size(new)
+    old_items, old_depth = value_size(old)
+    if new_items > old_items or new_depth > old_depth:
+        _refuse_size(what, *value_size(result))
+    return result
 
 
 def counted(iterable):
@@ -94,7 +170,8 @@ def setf(value, name, new):
     if type(value) is Record:
         i = value[0].index.get(name)
         if i is not None:
-            return Record(value[:i] + (new,) + value[i + 1:])
+            return _checked_replace(f"setting field '{name}'", Record(value[:i] + (new,) + value[i + 1:]),
+                                    value[i], new)
         raise StepError(f"record {format_value(value)} has no field '{name}' (records cannot gain fields)")
     raise StepError(f"cannot set field '{name}' of {type_name(value)} {format_value(value)}")
 
@@ -138,7 +215,7 @@ def seti(seq, index, new):
     i = index + n if index < 0 else index
     if not 0 <= i < n:
         raise StepError(f"index {index} out of range for list of length {n}")
-    return seq[:i] + (new,) + seq[i + 1:]
+    return _checked_replace("setting a list element", seq[:i] + (new,) + seq[i + 1:], seq[i], new)
 
 
 def add(a, b):
@@ -148,6 +225,9 @@ def add(a, b):
         if len(a) + len(b) > MAX_SEQUENCE:
             raise StepError(f"'+' would build a {type_name(a)} longer than {MAX_SEQUENCE}")
         _spend(len(a) + len(b))
+        if type(a) is tuple and type(b) is tuple:
+            (items_a, depth_a), (items_b, depth_b) = value_size(a), value_size(b)
+            _refuse_size("'+'", items_a + items_b, max(depth_a, depth_b))
     return a + b
 
 
@@ -161,6 +241,9 @@ def mul(a, b):
             raise StepError(f"'*' would build a {type_name(seq)} longer than {MAX_SEQUENCE}")
         if type(count) is int:
             _spend(len(seq) * max(count, 0))
+            if type(seq) is tuple and count > 1:
+                items, depth = value_size(seq)
+                _refuse_size("'*'", items * count, depth)
     elif type(a) is int and type(b) is int and a.bit_length() + b.bit_length() > MAX_INT_BITS:
         raise StepError(f"'*' would build an integer of more than {MAX_INT_BITS} bits")
     return a * b
@@ -207,7 +290,7 @@ def tuple_of(iterable):
         result.append(item)
         if len(result) > MAX_SEQUENCE:
             raise StepError(f"a comprehension built more than {MAX_SEQUENCE} items")
-    return tuple(result)
+    return checked_value(tuple(result), "a comprehension")
 
 
 NAMESPACE = {
@@ -217,5 +300,5 @@ NAMESPACE = {
     "_counted": counted, "_work": work,
     "_getf": getf, "_setf": setf, "_geti": geti, "_seti": seti, "_peekf": peekf, "_peeki": peeki,
     "_add": add, "_mul": mul, "_mod": mod, "_choose": choose,
-    "_assert_failed": assert_failed,
+    "_assert_failed": assert_failed, "_value": checked_value,
 }
