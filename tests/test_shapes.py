@@ -215,3 +215,22 @@ def test_command_line_prints_the_violation(reduction, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "scenario: violation of assert: saw the write (expected safe: NOT AS EXPECTED)" in out
     assert status == 1
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="the message of a field access on None says 'None None'")
+@pytest.mark.parametrize("code, message", [("slot.v = 1", "cannot set field 'v' of None"),
+                                           ("r = slot.v", "cannot read field 'v' of None")])
+def test_field_of_none_message(code, message, tmp_path):
+    text = f"""
+        racecheck: 1
+        title: the field of None
+        state: {{slot: null}}
+        threads:
+          t:
+            locals: {{r: 0, ls: {{v: 0}}}}
+            steps:
+              - {{step: use, do: "{code}"}}
+        """
+    _, scenario = _scenario(tmp_path, text)
+    violation = check_variant(scenario, scenario.variants[0], analysis_budget=0).exploration.violation
+    assert violation.kind == "error" and violation.message == message

@@ -21,22 +21,26 @@ What is checked, and when:
   reached. Found by backward reachability over stored edges, which are kept
   only when some thread can loop.
 
-Bounds (``max_states``, ``max_depth``, ``timeout``) end the search early; the
-verdict is then ``inconclusive`` unless a violation was found, never
-``safe``. The search stops at the end of the breadth-first level in which the
-violation it is looking for appeared, so the reported schedule is a shortest
-one among the violations of that kind it found.
+Bounds (``max_states``, ``max_depth``, ``timeout``, ``max_memory``) end the
+search early; the verdict is then ``inconclusive`` unless a violation was
+found, never ``safe``. The clock is read before every state is expanded,
+whatever states cost, and the memory every ``_LOOK_SECONDS``; so the search
+passes its deadline by at most one expansion (the work limit of
+``model.runtime`` bounds each step it runs). The search stops at the end of
+the breadth-first level in which the violation it is looking for appeared,
+so the reported schedule is a shortest one among the violations of that
+kind it found.
 """
 
 from __future__ import annotations
 
 import gc
-import resource
 import time
 from array import array
 from operator import itemgetter
 
 from racecheck.errors import InternalError
+from racecheck.explore.budget import peak_memory
 from racecheck.explore.reduction import DeadValues, Reducer
 from racecheck.explore.result import Bounds, ExitReason, Exploration, Stats, Verdict, Violation
 from racecheck.explore.schedule import Schedule
@@ -45,7 +49,7 @@ from racecheck.model.runtime import Chooser
 from racecheck.scenario.schema import SAFE
 from racecheck.scenario.values import AssertFailed
 
-_CLOCK_EVERY = 256           # states expanded between looks at the clock
+_LOOK_SECONDS = 0.01         # between two looks at the memory (the clock: every state)
 _PROGRESS_SECONDS = 1.0
 
 
@@ -64,27 +68,31 @@ class _Found:
 
 
 def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
-            reduction: bool = True, hash_compact: bool = False, progress=None) -> Exploration:
+            reduction: bool = True, hash_compact: bool = False, progress=None,
+            deadline: float | None = None) -> Exploration:
     """Explore every interleaving of ``program`` within ``bounds``.
 
     ``progress(states, transitions, depth, seconds)`` is called about once a
     second while the search runs. Ctrl-C ends the search with exit reason
-    ``INTERRUPTED`` and the statistics so far.
+    ``INTERRUPTED`` and the statistics so far. ``deadline`` is the
+    ``time.perf_counter()`` instant the search must stop by; by default,
+    ``bounds.timeout`` seconds from now.
     """
     # Millions of stored tuples make every collection of the cyclic garbage
     # collector scan them all; the search creates no reference cycles.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(program, bounds, expect, reduction, hash_compact, progress)
+        return _explore(program, bounds, expect, reduction, hash_compact, progress, deadline)
     finally:
         if collecting:
             gc.enable()
 
 
-def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Exploration:
+def _explore(program, bounds, expect, reduction, hash_compact, progress, deadline) -> Exploration:
     start = time.perf_counter()
-    deadline = start + bounds.timeout if bounds.timeout else None
+    if deadline is None and bounds.timeout:
+        deadline = start + bounds.timeout
     max_states, max_depth, max_memory = bounds.max_states, bounds.max_depth, bounds.max_memory
     keep_edges = program.may_cycle and not program.livelock_allowed
     check_deadlock = not program.deadlock_allowed
@@ -163,7 +171,9 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Expl
             level_states.append(s)
 
     depth = 0
-    expanded = 0
+    clock = time.perf_counter
+    watch = deadline is not None or max_memory is not None or progress is not None
+    next_look = start
     next_report = start + _PROGRESS_SECONDS
     goal = None
     exit_reason = ExitReason.EXHAUSTED
@@ -177,19 +187,21 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Expl
             next_level, next_states = array("i"), []
             stop = False
             for sid, s in zip(level, level_states):
-                # -- bounds and progress ----------------------------------
-                expanded += 1
-                if expanded % _CLOCK_EVERY == 0 and (deadline or progress or max_memory):
-                    now = time.perf_counter()
-                    if deadline is not None and now > deadline:
+                # -- bounds and progress: the clock before every state ----
+                if watch and clock() >= next_look:
+                    now = clock()
+                    if deadline is not None and now >= deadline:
                         exit_reason, stop = ExitReason.TIMEOUT, True
                         break
-                    if max_memory is not None and _peak_memory() > max_memory:
+                    if max_memory is not None and peak_memory() > max_memory:
                         exit_reason, stop = ExitReason.MAX_MEMORY, True
                         break
                     if progress is not None and now >= next_report:
                         progress(len(parent), transitions, depth, now - start)
                         next_report = now + _PROGRESS_SECONDS
+                    next_look = now + _LOOK_SECONDS
+                    if deadline is not None and deadline < next_look:
+                        next_look = deadline
                 # -- which threads can run --------------------------------
                 enabled = []
                 guard_failed = False
@@ -291,7 +303,11 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress) -> Expl
 
     # -- livelock: states from which no ending can be reached -------------
     if keep_edges and exit_reason is ExitReason.EXHAUSTED and _wants_livelock(found, expect):
-        _find_livelock(edges, terminal, found)
+        try:
+            if not _find_livelock(edges, terminal, found, deadline):
+                exit_reason = ExitReason.TIMEOUT
+        except KeyboardInterrupt:
+            exit_reason = ExitReason.INTERRUPTED
 
     elapsed = time.perf_counter() - start
     stats = Stats(len(parent), transitions, depth, elapsed, violating)
@@ -322,6 +338,8 @@ def _holds_all(fns, s) -> bool:
 def _check_state(program, s, sid, length, found, keep_edges, terminal) -> int:
     """The slow path of ``add_state``: record what fails in ``s``; 1 if any."""
     invariants, finals, errors = program.judge(s)
+    for exc in errors:
+        _drop_frames(exc)
     if keep_edges and program.finished(s):
         terminal[sid] = 1
     for name in invariants:
@@ -333,9 +351,17 @@ def _check_state(program, s, sid, length, found, keep_edges, terminal) -> int:
     return 1 if invariants or finals or errors else 0
 
 
-def _peak_memory() -> int:
-    """Peak resident memory of this process, in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def _drop_frames(exc) -> None:
+    """Forget the tracebacks of ``exc`` and of the exceptions it chains to.
+    Their frames lead back (``f_back``) to the frame that caught ``exc`` and
+    holds it: a cycle, which the search, running without the cyclic garbage
+    collector, would keep alive with every frame in it."""
+    chain = [exc]
+    while chain:
+        exc = chain.pop()
+        if exc is not None and exc.__traceback__ is not None:
+            exc.__traceback__ = None
+            chain += (exc.__cause__, exc.__context__)
 
 
 def _pcs_getter(program):
@@ -419,26 +445,37 @@ def _step_between(program, a, b) -> tuple:
     raise InternalError("a stored edge of the state graph cannot be replayed")
 
 
-def _find_livelock(edges, terminal, found: _Found) -> None:
-    """Backward reachability from the ending states; what is left livelocks."""
+def _find_livelock(edges, terminal, found: _Found, deadline=None) -> bool:
+    """Backward reachability from the ending states; what is left livelocks.
+    False when the ``deadline`` (a ``time.perf_counter()`` instant) passed first."""
     n = len(edges)
     reverse: list = [[] for _ in range(n)]
     for sid in range(n):
+        if sid % 4096 == 0 and _late(deadline):
+            return False
         for succ in edges[sid]:
             reverse[succ].append(sid)
     can_end = bytearray(terminal)
     stack = [sid for sid in range(n) if terminal[sid]]
+    done = 0
     while stack:
+        done += 1
+        if done % 4096 == 0 and _late(deadline):
+            return False
         sid = stack.pop()
         for pred in reverse[sid]:
             if not can_end[pred]:
                 can_end[pred] = 1
                 stack.append(pred)
     first = can_end.find(0)            # smallest number: reached first by BFS
-    if first < 0:
-        return
-    found.by_key[("livelock", "livelock", "")] = (0, len(found.by_key), "livelock", "livelock", "",
-                                                   first, _cycle_from(first, edges))
+    if first >= 0:
+        found.by_key[("livelock", "livelock", "")] = (0, len(found.by_key), "livelock", "livelock", "",
+                                                       first, _cycle_from(first, edges))
+    return True
+
+
+def _late(deadline) -> bool:
+    return deadline is not None and time.perf_counter() >= deadline
 
 
 def _cycle_from(sid: int, edges) -> tuple:
