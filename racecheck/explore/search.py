@@ -130,6 +130,9 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     found = _Found()
     violating = 0
     transitions = 0
+    # states that failed a property, so that a merged state (see recheck) is
+    # stored at most once, and never when it is its key's first state
+    bad_states: set = set()
 
     def add_state(s, key, pid, t, chosen, length):
         """Store a new state and check the properties that hold in states."""
@@ -155,6 +158,8 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                     return sid
         except USER_ERRORS:
             pass                      # _check_state reports it as an error
+        if recheck:
+            bad_states.add(s)
         violating += _check_state(program, s, sid, length, found, keep_edges, terminal)
         return sid
 
@@ -268,7 +273,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                                     next_states.append(s2)
                                 else:
                                     old = True
-                                    if recheck and not _holds_all(recheck, s2):
+                                    if recheck and s2 not in bad_states and not _holds_all(recheck, s2):
                                         # stored for its schedule, not expanded
                                         add_state(s2, key, sid, t, chooser.used() if chooser else (), depth + 1)
                             if chooser is None:
