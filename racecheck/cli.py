@@ -79,10 +79,12 @@ def _search_options(parser) -> None:
     parser.add_argument("--max-depth", type=_positive_int, metavar="N",
                         help="do not expand states more than N steps from the start")
     parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
-                        help="stop a variant's search after this many seconds")
+                        help="end each variant's check after this many seconds: the search, then the "
+                             "minimisation, coverage and frequency after it (those it stops are reported "
+                             "as not computed)")
     parser.add_argument("--max-memory", type=_size, metavar="SIZE", default=default_memory(),
                         help="stop when racecheck's memory passes SIZE (e.g. 500M, 4G; default: half of "
-                             "this machine's memory)")
+                             "this machine's memory), in the search and in the analyses after it")
     parser.add_argument("--no-reduction", action="store_true",
                         help="explore every interleaving: no partial-order reduction, no merging of "
                              "states that differ only in dead values")

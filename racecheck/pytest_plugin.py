@@ -58,7 +58,8 @@ SUFFIXES = (".yaml", ".yml")
 _INI_BOUNDS = {
     "racecheck_max_states": ("racecheck: stop a variant's search after storing N states", "max_states"),
     "racecheck_max_depth": ("racecheck: do not expand states more than N steps from the start", "max_depth"),
-    "racecheck_timeout": ("racecheck: stop a variant's search after this many seconds", "timeout"),
+    "racecheck_timeout": ("racecheck: end a variant's check (search and analyses) after this many seconds",
+                          "timeout"),
     "racecheck_max_memory": ("racecheck: stop when memory passes SIZE (bytes, or e.g. 500M, 4G; "
                              "default: half of this machine's memory)", "max_memory"),
 }

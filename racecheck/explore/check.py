@@ -4,16 +4,24 @@ This is the entry point the command line and the pytest plugin share: it
 builds each variant's ``Program``, explores it, replays the violation it
 reports (an internal error if the replay disagrees) and gathers what a
 report needs. It prints nothing.
+
+``--timeout`` and ``--max-memory`` bound the whole check of a variant: the
+search, then the analyses after it, in this order: the fewest-switch
+minimisation, how common the violation is, coverage. An analysis that the
+bound stops is left out and named in ``CheckedVariant.not_computed``; the
+counterexample is then the search's own. Replaying the counterexample is
+not optional: it costs one run of its steps.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from racecheck.explore.budget import Deadline, DeadlinePassed
 from racecheck.explore.counterexample import fewest_switches
 from racecheck.explore.coverage import coverage
 from racecheck.explore.frequency import violation_frequency
-from racecheck.explore.result import Bounds, Exploration, Outcome, Verdict
+from racecheck.explore.result import Bounds, ExitReason, Exploration, Outcome, Verdict
 from racecheck.explore.search import explore
 from racecheck.explore.trace import Trace, confirm, replay
 from racecheck.explore.schedule import Schedule
@@ -37,6 +45,13 @@ class CheckedVariant:
                                         # ((thread name, step text, "file:line"), ...); None: not computed
     frequency: object | None = None     # violation: how common it is (explore.frequency); None: not computed
     unexecuted: tuple | None = None     # every step no reachable state executes; None: not computed
+    not_computed: tuple = ()            # ((analysis, bound), ...): analyses a bound stopped, e.g.
+                                        # ("frequency", "time bound"); analysis is "minimisation",
+                                        # "frequency" or "coverage"
+
+    def stopped(self, analysis: str) -> str | None:
+        """The bound that stopped ``analysis`` ("time bound"), or None."""
+        return dict(self.not_computed).get(analysis)
 
     @property
     def outcome(self) -> Outcome:
@@ -52,24 +67,31 @@ def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(
     """Explore one variant; confirm, minimise and measure its violation, or
     find the steps it never executes. ``analysis_budget`` bounds the extra
     full-graph searches (0 turns them off)."""
+    deadline = Deadline.start(bounds)
     program = Program(scenario, variant)
     result = explore(program, bounds, variant.expect, reduction=reduction,
-                     hash_compact=hash_compact, progress=progress)
+                     hash_compact=hash_compact, progress=progress, deadline=deadline.at)
     violation = result.violation
-    unexecuted = unexpected = None
-    if analysis_budget:
-        unexecuted, unexpected = coverage(program, analysis_budget)
+    stopped: list = []
+    if result.exit_reason is ExitReason.INTERRUPTED:
+        deadline = Deadline.interrupted()
     if violation is None:
+        unexecuted, unexpected = _within(deadline, stopped, "coverage", (None, None), coverage,
+                                         program, analysis_budget) if analysis_budget else (None, None)
         safe = result.verdict is Verdict.SAFE
         return CheckedVariant(scenario, variant, program, result, coverage=unexpected if safe else None,
-                              unexecuted=unexecuted)
+                              unexecuted=unexecuted, not_computed=tuple(stopped))
+    trace = confirm(program, violation)  # the search's own schedule must replay too
     minimal = True
     if minimize:
-        confirm(program, violation)      # the search's own schedule must replay too
-        better = fewest_switches(program, violation)
-        violation, minimal = better.violation, better.minimal
-        result = replace(result, violation=violation)
-    trace = confirm(program, violation)
+        better = fewest_switches(program, violation, deadline=deadline)
+        if better.stopped_by is not None:
+            stopped.append(("minimisation", better.stopped_by))
+        if better.violation != violation:
+            violation = better.violation
+            result = replace(result, violation=violation)
+            trace = confirm(program, violation)
+        minimal = better.minimal
     cycle_trace = None
     if violation.cycle is not None:
         full = Schedule(violation.schedule.init, violation.schedule.steps + violation.cycle.steps)
@@ -77,9 +99,27 @@ def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(
     reads = ()
     if violation.kind in ("invariant", "final"):
         reads = tuple(property_reads(program, violation.name, trace.final_state))
-    frequency = violation_frequency(program, violation, analysis_budget) if analysis_budget else None
+    frequency = unexecuted = None
+    if analysis_budget:
+        frequency = _within(deadline, stopped, "frequency", None, violation_frequency,
+                            program, violation, analysis_budget)
+        unexecuted = _within(deadline, stopped, "coverage", (None, None), coverage, program, analysis_budget)[0]
     return CheckedVariant(scenario, variant, program, result, trace, cycle_trace, reads, minimal,
-                          frequency=frequency, unexecuted=unexecuted)
+                          frequency=frequency, unexecuted=unexecuted, not_computed=tuple(stopped))
+
+
+def _within(deadline: Deadline, stopped: list, name: str, default, analysis, *args):
+    """``analysis(*args, deadline=deadline)``, or ``default`` when the deadline
+    passes first (before it starts or while it runs): then ``(name, bound)``
+    is added to ``stopped``."""
+    reason = deadline.passed()
+    if reason is None:
+        try:
+            return analysis(*args, deadline=deadline)
+        except DeadlinePassed as exc:
+            reason = exc.reason
+    stopped.append((name, reason))
+    return default
 
 
 def never_executed(checked_list: list) -> tuple | None:

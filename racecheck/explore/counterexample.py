@@ -8,7 +8,8 @@ to the same violation that switches between threads as rarely as possible,
 and among those is shortest, as CHESS orders its search by preemptions. It
 is a Dijkstra search over (state, thread that ran last) with the cost
 (switches, steps). When the full graph is larger than the budget, the
-verdict search's schedule is kept and the result says so.
+verdict search's schedule is kept and the result says so; the same when a
+``Deadline`` (``explore.budget``) passes first.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _FAILED = object()             # marks a queued failing step instead of a state
 class Minimized:
     violation: Violation
     minimal: bool              # False: not minimised (budget ran out); the schedule is the search's
+    stopped_by: str | None = None   # the bound of a deadline that passed first ("time bound")
 
 
 def switches(schedule: Schedule) -> int:
@@ -36,8 +38,10 @@ def switches(schedule: Schedule) -> int:
     return sum(1 for a, b in zip(schedule.steps, schedule.steps[1:]) if a[0] != b[0])
 
 
-def fewest_switches(program: Program, violation: Violation, budget: int = DEFAULT_BUDGET) -> Minimized:
-    """A schedule reaching ``violation``'s kind with fewest switches, then steps."""
+def fewest_switches(program: Program, violation: Violation, budget: int = DEFAULT_BUDGET,
+                    deadline=None) -> Minimized:
+    """A schedule reaching ``violation``'s kind with fewest switches, then steps;
+    the search's own schedule when ``deadline`` (a ``Deadline``) passes first."""
     if violation.kind == "livelock" or not violation.schedule.steps:
         return Minimized(violation, True)
     target = violation.key
@@ -68,6 +72,9 @@ def fewest_switches(program: Program, violation: Violation, budget: int = DEFAUL
             return Minimized(replace(violation, schedule=_schedule(parent, node)), True)
         if len(best) > budget:
             return Minimized(violation, False)
+        reason = deadline.passed() if deadline is not None else None
+        if reason is not None:
+            return Minimized(violation, False, reason)
         for t, picks, target_state in expand(s):
             cost = (sw + (1 if last not in (-1, t) else 0), steps + 1)
             if isinstance(target_state, StepError):

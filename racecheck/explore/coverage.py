@@ -24,7 +24,8 @@ once under the thread's name (``worker``), otherwise per instance
 
 Limits: it answers about the model, not the kernel; an instruction that runs
 only in a state beyond ``budget`` would be reported falsely, so over budget
-nothing is reported (None). It says nothing of which *outcomes* of a step
+nothing is reported (None). With a ``deadline`` (``explore.budget``), it
+raises ``DeadlinePassed`` when that passes first. It says nothing of which *outcomes* of a step
 were seen (a branch test that always goes the same way has executed; the
 instructions of the branch never taken are reported).
 """
@@ -40,7 +41,7 @@ from racecheck.scenario.values import StepError
 DEFAULT_BUDGET = 200_000      # states
 
 
-def unexecuted_steps(program: Program, budget: int = DEFAULT_BUDGET) -> tuple | None:
+def unexecuted_steps(program: Program, budget: int = DEFAULT_BUDGET, deadline=None) -> tuple | None:
     """``((thread name, step text, "file:line"), ...)`` never executed, in thread
     then pc order; ``()`` when every instruction runs; None when the full
     state graph has more than ``budget`` states (not computed)."""
@@ -50,6 +51,8 @@ def unexecuted_steps(program: Program, budget: int = DEFAULT_BUDGET) -> tuple | 
     closures = [_local_closures(thread) for thread in program.threads]
     steppers = program.steppers()
     while frontier:
+        if deadline is not None:
+            deadline.check()
         s = frontier.popleft()
         for t, thread in enumerate(program.threads):
             pc = s[thread.pc_slot]
@@ -170,10 +173,10 @@ def switched_off_steps(program: Program) -> frozenset:
     return frozenset(result)
 
 
-def coverage(program: Program, budget: int = DEFAULT_BUDGET) -> tuple:
+def coverage(program: Program, budget: int = DEFAULT_BUDGET, deadline=None) -> tuple:
     """``(unexecuted, unexpected)``: every unexecuted step (None over budget),
     and those of them that the variant's params do not switch off."""
-    unexecuted = unexecuted_steps(program, budget)
+    unexecuted = unexecuted_steps(program, budget, deadline)
     if unexecuted is None:
         return None, None
     off = switched_off_steps(program)

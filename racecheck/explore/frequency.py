@@ -83,6 +83,8 @@ for livelock, or when the memo would need more than ``PAIR_FACTOR * budget``
 (state, sleep set) pairs. Initial states are counted once each, however
 many ``choose()`` picks at initialisation give them. An initial state that
 cannot be built (its local prefix fails) is not a state and starts no run.
+With a ``deadline`` (``explore.budget``), the count raises
+``DeadlinePassed`` when that passes first.
 """
 
 from __future__ import annotations
@@ -114,24 +116,32 @@ class Frequency:
         return text
 
 
+def _nothing() -> None:
+    pass
+
+
 def _percent(part: int, whole: int) -> str:
     return f" ({100 * part / whole:.1f}%)" if whole else ""
 
 
 def violation_frequency(program: Program, violation: Violation,
-                        budget: int = DEFAULT_BUDGET) -> Frequency | None:
+                        budget: int = DEFAULT_BUDGET, deadline=None) -> Frequency | None:
     """How many states and orderings show ``violation``'s kind; None over budget."""
-    raw = full_graph(program, budget)
+    raw = full_graph(deadline.watching(program) if deadline is not None else program, budget)
     if not raw.complete:
         return None
     target = Target(program, violation)
     n = len(raw.states)
     if violation.kind == "livelock":
         return Frequency(n, _livelocked(raw), None, None)
-    violating = sum(1 for sid in range(n) if target.state_violates(raw.states[sid], raw.out[sid]))
+    check = deadline.check if deadline is not None else _nothing
+    violating = 0
+    for sid in range(n):
+        check()
+        violating += target.state_violates(raw.states[sid], raw.out[sid])
     if _has_cycle(raw):
         return Frequency(n, violating, None, None)
-    counted = count_traces(raw, Independence(program, target.visible), target, PAIR_FACTOR * budget)
+    counted = count_traces(raw, Independence(program, target.visible), target, PAIR_FACTOR * budget, check)
     if counted is None:
         return Frequency(n, violating, None, None)
     return Frequency(n, violating, *counted)
@@ -272,7 +282,7 @@ def _codes(node) -> list:
 
 # -- counting traces ----------------------------------------------------------------------------
 
-def count_traces(raw, independence: Independence, target: Target, max_pairs: int):
+def count_traces(raw, independence: Independence, target: Target, max_pairs: int, check=_nothing):
     """``(orderings, violating orderings)`` over an acyclic raw graph, or None
     when more than ``max_pairs`` (state, sleep set) pairs would be memoised.
 
@@ -283,12 +293,13 @@ def count_traces(raw, independence: Independence, target: Target, max_pairs: int
     every sleeping step that is independent of ``a``. Failing steps are
     dependent on everything: they never sleep. Sleep sets hold steps as
     (thread, picks): a sleeping step's thread has not moved, so in the
-    state where it sleeps the pair names the same step.
+    state where it sleeps the pair names the same step. ``check()`` is
+    called before each pair is counted (it may raise to stop the count).
     """
     counter = _Counter(raw, independence, target)
     totals = [0, 0]
     for root in sorted({sid for _, sid in raw.initial}):
-        result = counter.count((root, _EMPTY), max_pairs)
+        result = counter.count((root, _EMPTY), max_pairs, check)
         if result is None:
             return None
         totals[0] += result[0]
@@ -346,11 +357,12 @@ class _Counter:
             children.append(((dst, asleep), None))
         return children
 
-    def count(self, root, max_pairs: int):
+    def count(self, root, max_pairs: int, check=_nothing):
         """Iterative post-order over (state, sleep) pairs from ``root``."""
         memo = self.memo
         stack = [(root, None)]
         while stack:
+            check()
             key, children = stack[-1]
             if key in memo:
                 stack.pop()

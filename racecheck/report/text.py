@@ -57,6 +57,8 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
                  f"{' (reduced)' if result.reduced else ''}, {result.stats.seconds:.2f} s")
     if checked.frequency is not None:
         lines.append(f"  how common, in the full state graph: {checked.frequency.describe()}")
+    elif checked.stopped("frequency"):
+        lines.append(f"  how common, in the full state graph: not computed: {checked.stopped('frequency')}")
     lines.append("")
     lines.extend(render_rows(checked.program, checked.trace, checked.cycle_trace))
     lines.append("")
@@ -74,6 +76,8 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
 
 def coverage_lines(checked: CheckedVariant) -> list:
     """A warning for each step a safe variant never executes (params aside)."""
+    if checked.exploration.verdict is Verdict.SAFE and checked.stopped("coverage"):
+        return [f"  steps never executed: not computed: {checked.stopped('coverage')}"]
     if not checked.coverage:
         return []
     lines = [f"  warning: {len(checked.coverage)} step{'s' if len(checked.coverage) > 1 else ''} never "
@@ -94,7 +98,8 @@ def counterexample_phrase(checked: CheckedVariant) -> str:
         return text + " to the first state that cannot finish"
     if checked.minimal:
         return text + " (the fewest possible, then the fewest steps)"
-    return text + " (as the search found it, not minimised: the full state graph is too large)"
+    why = checked.stopped("minimisation") or "the full state graph is too large"
+    return text + f" (as the search found it, not minimised: {why})"
 
 
 def violation_lines(checked: CheckedVariant) -> list:
