@@ -613,11 +613,25 @@ def test_alias_bomb_refused_quickly(tmp_path, capsys):
 
 
 def test_over_large_file(tmp_path, capsys):
-    text = BASE + ("# " + "x" * 1000 + "\n") * 1100      # > 1 MiB, otherwise valid
+    text = BASE + ("# " + "x" * 1000 + "\n") * 300       # > 256 KiB, otherwise valid
     path, run = check(tmp_path, capsys, text)
     assert_no_crash(run)
     assert run.status == 2
-    assert run.head == f"{path}:1:1: file is larger than 1048576 bytes; scenario files are hand-written and small"
+    assert run.head == f"{path}:1:1: file is larger than 262144 bytes; scenario files are hand-written and small"
+
+
+@pytest.mark.parametrize("copies, steps", [(64, 32), (1, 2000)])
+def test_too_many_steps_counting_copies(tmp_path, capsys, copies, steps):
+    """Each copy of each step is compiled before the search starts, where
+    --timeout does not reach: a generated file could hold tens of thousands."""
+    body = "".join(f"      - {{step: s{i}, do: x = {i}}}\n" for i in range(steps))
+    text = ("racecheck: 1\ntitle: t\nstate: {x: 0}\nthreads:\n  small:\n    steps:\n      - {step: s, do: x = 1}\n"
+            f"  big:\n    copies: {copies}\n    steps:\n" + body)
+    path, run = check(tmp_path, capsys, text, "--max-states", "10")
+    total = copies * steps + 1
+    assert_refused(run, path, text, "big:", f"the threads have {total} steps in all, each copy counted; at most 2000")
+    copies_text = f" ({steps} steps, {copies} copies)" if copies > 1 else ""
+    assert run.err.splitlines()[-1] == f"hint: thread 'big' has {total - 1}{copies_text}"
 
 
 @pytest.mark.parametrize("text", ["- a\n- b\n", "hello\n", "5\n"])

@@ -20,6 +20,7 @@ from racecheck.scenario.yaml_source import Source, YNode, parse_yaml, read_regul
 FORMAT_VERSION = 1
 MAX_COPIES = 64
 MAX_STEP_NESTING = 40
+MAX_STEPS = 2_000                 # steps of all threads, each copy counted: each is compiled on its own
 _VARIANT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 _TOP = ("racecheck", "title", "description", "source", "params", "state", "threads",
@@ -138,6 +139,7 @@ class _Builder:
         param_names = frozenset(n for n, _ in params)
         threads = tuple(self.thread(name, node, shared, param_names, local_sets[name])
                         for name, node in thread_items.items())
+        self.check_size(threads, threads_node)
         invariants = self.properties(top.get("invariants"), "invariant", shared, param_names)
         finals = self.properties(top.get("final"), "final", shared, param_names)
         self.check_property_names(invariants, finals)
@@ -154,6 +156,19 @@ class _Builder:
             deadlock_allowed=self.policy(top.get("deadlock"), "deadlock"),
             livelock_allowed=self.policy(top.get("livelock"), "livelock"),
             expect=expect, variants=variants)
+
+    def check_size(self, threads, threads_node: YNode) -> None:
+        """Refuse more than MAX_STEPS steps in all: a generated file can hold
+        tens of thousands, and compiling each copy of each would take longer
+        than any --timeout, which bounds only the search."""
+        sizes = [(t.copies * _count_steps(t.steps), t) for t in threads]
+        total = sum(n for n, _ in sizes)
+        if total > MAX_STEPS:
+            n, biggest = max(sizes, key=lambda s: s[0])
+            copies = f" ({n // biggest.copies} steps, {biggest.copies} copies)" if biggest.copies > 1 else ""
+            raise self.error(threads_node.key_pos[biggest.name],
+                             f"the threads have {total} steps in all, each copy counted; at most {MAX_STEPS}",
+                             f"thread '{biggest.name}' has {n}{copies}")
 
     def version(self, node: YNode) -> None:
         if type(node.value) is not int:
@@ -450,6 +465,18 @@ class _ThreadContext:
         self.scope = scope
         self.labels = labels
         self.gotos: list = []
+
+
+def _count_steps(steps: tuple) -> int:
+    """Steps, with those inside branches, loops and call groups."""
+    total = 0
+    for step in steps:
+        total += 1
+        if isinstance(step, S.Branch):
+            total += _count_steps(step.then) + _count_steps(step.orelse)
+        elif isinstance(step, (S.Loop, S.Call)):
+            total += _count_steps(step.body)
+    return total
 
 
 def _kind(node: YNode) -> str:

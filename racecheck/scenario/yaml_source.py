@@ -21,7 +21,8 @@ import yaml
 from racecheck.errors import Pos, ScenarioError
 from racecheck.scenario.values import MAX_LITERAL_DIGITS, literal_too_long, unprintable
 
-MAX_FILE_BYTES = 1 << 20          # 1 MiB: scenario files are hand-written
+MAX_FILE_BYTES = 1 << 18          # 256 KiB: scenario files are hand-written (the largest shipped is 11 KB);
+                                  # PyYAML reads about 150 KB a second
 MAX_NODES = 200_000               # nodes after alias expansion
 MAX_NESTING = 100                 # mappings and lists inside each other
 
