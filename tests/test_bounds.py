@@ -259,6 +259,18 @@ def test_report_command_is_bounded_too(tmp_path):
     assert "Not computed: time bound." in (tmp_path / "reports" / "scenario.md").read_text()
 
 
+def test_pytest_plugin_timeout_bounds_the_analyses_too(tmp_path):
+    scenario_file(tmp_path, FOUND_EARLY)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                           "-o", "racecheck_timeout=3", "scenario.yaml"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    seconds = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert seconds <= 3 + tolerance(3) + START + 2, f"{seconds:.2f} s"     # + pytest's own start
+
+
 # -- --max-memory -------------------------------------------------------------------------------
 
 # every state holds a list of 20,000 integers of its own
