@@ -5,12 +5,13 @@ builds each variant's ``Program``, explores it, replays the violation it
 reports (an internal error if the replay disagrees) and gathers what a
 report needs. It prints nothing.
 
-``--timeout`` and ``--max-memory`` bound the whole check of a variant: the
-search, then the analyses after it, in this order: the fewest-switch
-minimisation, how common the violation is, coverage. An analysis that the
-bound stops is left out and named in ``CheckedVariant.not_computed``; the
-counterexample is then the search's own. Replaying the counterexample is
-not optional: it costs one run of its steps.
+``--timeout`` and ``--max-memory`` bound the whole check of a variant once
+it is compiled (the loader's limits bound compiling): the search, then the
+analyses after it, in this order: the fewest-switch minimisation, how
+common the violation is, coverage. An analysis that the bound stops is left
+out and named in ``CheckedVariant.not_computed``; the counterexample is
+then the search's own. Replaying the counterexample is not optional: it
+costs one run of its steps.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(
     """Explore one variant; confirm, minimise and measure its violation, or
     find the steps it never executes. ``analysis_budget`` bounds the extra
     full-graph searches (0 turns them off)."""
-    deadline = Deadline.start(bounds)
     program = Program(scenario, variant)
+    deadline = Deadline.start(bounds)
     result = explore(program, bounds, variant.expect, reduction=reduction,
                      hash_compact=hash_compact, progress=progress, deadline=deadline.at)
     violation = result.violation
