@@ -427,12 +427,15 @@ def test_seed_scenario_through_the_reference():
         program = Program(scenario, v)
         result = explore(program, expect=v.expect)
         assert result.outcome(v.expect) is Outcome.MATCH
-        if v.name == "trylock":
+        if v.expect == SAFE:
             assert ref.kinds == frozenset()
             assert result.verdict is Verdict.SAFE
             exact = explore(program, expect=v.expect, **EXACT)
-            assert exact.stats.states == ref.states == 54
+            assert exact.stats.states == ref.states
+            if v.name == "trylock":
+                assert ref.states == 54
         else:
+            assert v.expect == Expectation("named", "page_not_lost")
             assert ref.kinds == {("invariant", "page_not_lost")}
             assert {kind_of(x) for x in reported(result)} <= ref.kinds
     compare(text)
