@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
+
+# Every search in the test suite (and in the commands it runs) checks that
+# each step's accesses lie inside its computed read/write masks
+# (racecheck/model/accesscheck.py): a miss fails the test with the step and
+# the location.
+os.environ.setdefault("RACECHECK_CHECK_ACCESSES", "1")
 
 from racecheck.explore.check import check_variant
 from racecheck.explore.search import explore

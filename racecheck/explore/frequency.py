@@ -93,7 +93,7 @@ from dataclasses import dataclass
 
 from racecheck.explore.graph import full_graph
 from racecheck.explore.result import Violation
-from racecheck.model.access import AccessTables, code_accesses
+from racecheck.model.access import AccessTables, code_accesses, code_masks
 from racecheck.model.program import USER_ERRORS, Program, PropertyError
 from racecheck.scenario.values import AssertFailed, StepError
 
@@ -257,17 +257,11 @@ class Independence:
             consts.update(values)
             reads = writes = 0
             for code in _codes(thread.instrs[pc].node):
-                r, w = code_accesses(code, self.shared, consts, thread.copy)
-                reads |= self._mask(r)
-                writes |= self._mask(w)
+                r, w = code_masks(self.atoms, code, self.shared, consts, thread.copy)
+                reads |= r
+                writes |= w
             found = self.cache[key] = (reads, writes)
         return found
-
-    def _mask(self, locations) -> int:
-        mask = 0
-        for location in locations:
-            mask |= self.atoms.mask(location)
-        return mask
 
     def independent(self, t: int, ra: int, wa: int, u: int, rb: int, wb: int) -> bool:
         if t == u or wa & (rb | wb) or wb & ra:

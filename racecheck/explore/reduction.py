@@ -246,7 +246,7 @@ def _getter(slots: tuple):
 
 def _prune(value, node, dead: int):
     """``value`` with every atom in ``dead`` replaced by DEAD."""
-    mask, children = node
+    mask, children = node[0], node[1]
     if not mask & dead:
         return value
     if not mask & ~dead:

@@ -31,44 +31,107 @@ _DYNAMIC = object()
 
 
 class Atoms:
-    """Numbering of the leaves of the initial shared state."""
+    """Numbering of the parts of the initial shared state.
+
+    Each node of a shared value's tree has one *own* atom: a leaf's atom is
+    the leaf; a record's or a list's own atom stands for its shape (which
+    fields, how many elements), and it is written only when the whole node
+    is replaced. A node is ``(full, children, own)``: ``full`` covers the
+    node and everything below it, ``children`` maps field names or element
+    positions to nodes (None for a leaf).
+
+    Negative indices count from the end, so which element ``arr[-1]`` is
+    depends on the list's length at run time. It is resolved with the
+    initial length only where no step may write the list's shape
+    (``unstable``, set once every write is known); elsewhere it stands for
+    every element.
+    """
 
     def __init__(self, shared: list):
-        self.roots: dict = {}          # var -> node; node = (mask, children dict or None)
+        self.roots: dict = {}
         self.count = 0
+        self.labels: list = []          # atom number -> what it stands for
+        self.unstable = -1              # shape atoms some step may write (-1: not known yet)
         for name, value in shared:
-            self.roots[name] = self._node(value)
+            self.roots[name] = self._node(value, name)
 
-    def _node(self, value):
+    def _atom(self, label: str) -> int:
+        self.labels.append(label)
+        self.count += 1
+        return 1 << (self.count - 1)
+
+    def _node(self, value, label: str):
         if type(value) is Record and value[0].fields:
-            children = {f: self._node(v) for f, v in value.items()}
+            own = self._atom(f"the shape of {label}")
+            children = {f: self._node(v, f"{label}.{f}") for f, v in value.items()}
         elif isinstance(value, tuple) and type(value) is not Record and 0 < len(value) <= MAX_UNROLL:
-            children = {i: self._node(v) for i, v in enumerate(value)}
+            own = self._atom(f"the length of {label}")
+            children = {i: self._node(v, f"{label}[{i}]") for i, v in enumerate(value)}
         else:
-            bit = 1 << self.count
-            self.count += 1
-            return (bit, None)
-        mask = 0
+            bit = self._atom(label)
+            return (bit, None, bit)
+        full = own
         for child in children.values():
-            mask |= child[0]
-        return (mask, children)
+            full |= child[0]
+        return (full, children, own)
 
-    def mask(self, location: tuple) -> int:
-        """The atoms a location covers: the deepest node its path reaches."""
+    def _walk(self, location: tuple):
+        """``(own atoms of the nodes passed, deepest node reached, how the
+        path ended)``: ``None`` at that node, ``"dyn"`` at a key that stands
+        for any element of it, ``"off"`` at a key its initial shape lacks."""
         node = self.roots.get(location[0])
         if node is None:
-            return 0
+            return 0, None, None
+        passed = 0
         for key in location[1:]:
             children = node[1]
-            if children is None or key is _DYNAMIC:
-                return node[0]
-            if isinstance(key, int) and not isinstance(key, bool) and key < 0:
+            if children is None:
+                return passed, node, "off"
+            if key is _DYNAMIC:
+                return passed, node, "dyn"
+            if type(key) is bool:
+                key = int(key)
+            if type(key) is int and key < 0:
+                if self.unstable < 0 or node[2] & self.unstable:
+                    return passed, node, "dyn"
                 key += len(children)
             child = children.get(key)
             if child is None:
-                return node[0]
+                return passed, node, "off"
+            passed |= node[2]
             node = child
+        return passed, node, None
+
+    def read_mask(self, location: tuple) -> int:
+        """Reading a location: the shapes on the way and all of its value."""
+        passed, node, _ = self._walk(location)
+        return passed | node[0] if node is not None else 0
+
+    mask = read_mask
+
+    def shape_mask(self, location: tuple) -> int:
+        """Looking into the value at a location (to index it or set a part
+        of it): the shapes on the way and its own shape."""
+        passed, node, end = self._walk(location)
+        if node is None:
+            return 0
+        return passed | (node[2] if end is None else node[0])
+
+    def write_mask(self, location: tuple) -> int:
+        """Writing a location: all of the node it names; a key that stands
+        for any element, or one the initial shape lacks, writes every
+        element but not the container's shape."""
+        _, node, end = self._walk(location)
+        if node is None:
+            return 0
+        if end is not None and node[1] is not None:
+            return node[0] & ~node[2]
         return node[0]
+
+    def describe(self, mask: int) -> str:
+        """The atoms of a mask, for people."""
+        names = [label for i, label in enumerate(self.labels) if mask >> i & 1]
+        return ", ".join(names) if names else "nothing"
 
 
 class Accesses:
@@ -81,6 +144,7 @@ class Accesses:
             self.consts["tid"] = tid
         self.reads: set = set()
         self.writes: set = set()
+        self.shapes: set = set()       # containers looked into to write a part of them
 
     # -- statements ---------------------------------------------------------
     def block(self, stmts, env: dict) -> None:
@@ -112,6 +176,10 @@ class Accesses:
             return
         if location[0] in self.shared:
             self.writes.add(location)
+            if _DYNAMIC in location:         # cut at a dynamic key: any part below
+                self.shapes.add(location)
+            elif len(location) > 1:
+                self.shapes.add(location[:-1])
             if also_read:
                 self.reads.add(location)
         self.index_reads(node, env)
@@ -212,23 +280,41 @@ class Accesses:
         return _DYNAMIC
 
 
+def _analyse(code, shared: frozenset, params: dict, tid: int | None) -> Accesses:
+    acc = Accesses(shared, params, tid)
+    if code is not None:
+        if code.is_expr:
+            acc.expr(code.tree.body, {})
+        else:
+            acc.block(code.tree.body, {})
+    return acc
+
+
 def code_accesses(code, shared: frozenset, params: dict, tid: int | None) -> tuple:
     """``(reads, writes)`` location sets of a piece of code."""
-    acc = Accesses(shared, params, tid)
-    if code is None:
-        return set(), set()
-    if code.is_expr:
-        acc.expr(code.tree.body, {})
-    else:
-        acc.block(code.tree.body, {})
+    acc = _analyse(code, shared, params, tid)
     return acc.reads, acc.writes
 
 
-def conjuncts(code, shared: frozenset, params: dict) -> list:
-    """Read-location sets of an invariant's conjuncts.
+def code_masks(atoms: Atoms, code, shared: frozenset, params: dict, tid: int | None) -> tuple:
+    """``(reads, writes)`` atom masks of a piece of code; a write also reads
+    the shapes of the containers it looks into."""
+    acc = _analyse(code, shared, params, tid)
+    reads = writes = 0
+    for location in acc.reads:
+        reads |= atoms.read_mask(location)
+    for location in acc.shapes:
+        reads |= atoms.shape_mask(location)
+    for location in acc.writes:
+        writes |= atoms.write_mask(location)
+    return reads, writes
+
+
+def conjunct_nodes(code, shared: frozenset, params: dict) -> list:
+    """An invariant's conjuncts, as ``(expression node, env)`` pairs.
 
     ``A and B`` splits; so does ``all(E for i in range(N))`` with constant
-    N, into one conjunct per value of ``i``.
+    N, into one conjunct per value of ``i`` (``env`` maps ``i`` to it).
     """
     acc = Accesses(shared, params, None)
     result: list = []
@@ -248,12 +334,21 @@ def conjuncts(code, shared: frozenset, params: dict) -> list:
                     inner[gen.target.id] = value
                     split(node.args[0].elt, inner)
                 return
-        part = Accesses(shared, params, None)
-        part.expr(node, env)
-        result.append(part.reads)
+        result.append((node, env))
 
     split(code.tree.body, {})
     return result
+
+
+def conjunct_reads(node, env: dict, shared: frozenset, params: dict) -> set:
+    part = Accesses(shared, params, None)
+    part.expr(node, env)
+    return part.reads
+
+
+def conjuncts(code, shared: frozenset, params: dict) -> list:
+    """Read-location sets of an invariant's conjuncts (see ``conjunct_nodes``)."""
+    return [conjunct_reads(node, env, shared, params) for node, env in conjunct_nodes(code, shared, params)]
 
 
 class AccessTables:
@@ -269,34 +364,49 @@ class AccessTables:
     """
 
     def __init__(self, program):
-        shared = frozenset(program.shared_names)
+        self.shared = frozenset(program.shared_names)
+        self.params = program.params
         atoms = Atoms(list(program.scenario.state))
         self.atoms = atoms
-        mask = lambda locations: _mask(atoms, locations)  # noqa: E731
+        # Pass 1 treats every negative index as any element, to learn which
+        # shapes may be written; pass 2 resolves negative indices where the
+        # list's length cannot change.
+        self._threads(program)
+        atoms.unstable = _all(_all(w) for w in self.writes)
+        self._threads(program)
+        self._properties(program)
+
+    def code_masks(self, code, tid: int | None) -> tuple:
+        return code_masks(self.atoms, code, self.shared, self.params, tid)
+
+    def _threads(self, program) -> None:
         self.reads, self.writes, self.guards = [], [], []
         self.future_reads, self.future_writes = [], []
         for thread in program.threads:
             r, w, g = [], [], []
             for instr in thread.instrs:
-                reads, writes = set(), set()
                 node = instr.node
-                guard = set()
-                if hasattr(node, "await_") and node.await_ is not None:
-                    guard = code_accesses(node.await_, shared, program.params, thread.copy)[0]
+                guard = self.code_masks(getattr(node, "await_", None), thread.copy)[0]
                 code = node.do if hasattr(node, "do") else node.cond
-                reads, writes = code_accesses(code, shared, program.params, thread.copy)
-                r.append(mask(reads | guard))
-                w.append(mask(writes))
-                g.append(mask(guard))
+                reads, writes = self.code_masks(code, thread.copy)
+                r.append(reads | guard)
+                w.append(writes)
+                g.append(guard)
             fr, fw = _future(thread, r, w)
             self.reads.append(r + [0])
             self.writes.append(w + [0])
             self.guards.append(g + [0])
             self.future_reads.append(fr + [0])
             self.future_writes.append(fw + [0])
+
+    def _properties(self, program) -> None:
+        atoms, shared, params = self.atoms, self.shared, self.params
         self.conjuncts = []
-        for prop, _ in program.invariants:
-            self.conjuncts.extend(mask(c) for c in conjuncts(prop.code, shared, program.params))
+        self.conjunct_props = []            # per conjunct: the index of its invariant
+        for k, (prop, _) in enumerate(program.invariants):
+            for node, env in conjunct_nodes(prop.code, shared, params):
+                self.conjuncts.append(_mask(atoms, conjunct_reads(node, env, shared, params)))
+                self.conjunct_props.append(k)
         n = len(program.threads)
         total_r = [self.future_reads[t][program.threads[t].entry] | _all(self.reads[t]) for t in range(n)]
         total_w = [_all(self.writes[t]) for t in range(n)]
@@ -304,10 +414,10 @@ class AccessTables:
                                  (total_w[t] & (total_r[u] | total_w[u]) or total_w[u] & total_r[t]))
                            for t in range(n)]
         self.conjunct_writers = [tuple(t for t in range(n) if total_w[t] & c) for c in self.conjuncts]
-        finals = set()
+        finals = 0
         for prop, _ in program.finals:
-            finals |= code_accesses(prop.code, shared, program.params, None)[0]
-        self.final_reads = mask(finals)
+            finals |= self.code_masks(prop.code, None)[0]
+        self.final_reads = finals
         self.written = _all(total_w)
 
 
@@ -321,7 +431,7 @@ def _all(masks) -> int:
 def _mask(atoms: Atoms, locations) -> int:
     result = 0
     for location in locations:
-        result |= atoms.mask(location)
+        result |= atoms.read_mask(location)
     return result
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 from itertools import count
 
-from racecheck.model import runtime
+from racecheck.model import runtime, tracking
 from racecheck.scenario.values import format_value
 
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
@@ -51,9 +51,10 @@ class Names:
 class Unit:
     """One compilation unit: accumulates function sources, then compiles."""
 
-    def __init__(self, names: Names, filename: str):
+    def __init__(self, names: Names, filename: str, checked: bool = False):
         self.names = names
         self.filename = filename
+        self.checked = checked          # record shared accesses (model.tracking)
         self.chunks: list = []
         self._tmp = count()
 
@@ -88,6 +89,8 @@ class Unit:
 
     def compile(self, consts: dict) -> dict:
         namespace = dict(runtime.NAMESPACE)
+        if self.checked:
+            namespace.update(tracking.NAMESPACE)
         namespace["_fmt"] = format_value
         namespace.update({f"P_{k}": v for k, v in consts.items()})
         source = "\n".join(self.chunks)
@@ -149,19 +152,27 @@ class Unit:
         name = node.id
         slot = self.names.slots[name]
         kind = "L" if name in self.names.local_names else "S"
+        checked = self.checked and kind == "S"
         n = next(self._tmp)
         if not chain:
             old = f"v[{slot}]"
             if traced:
                 lines.append(f"{pad}_o{n} = v[{slot}]")
                 old = f"_o{n}"
+            if checked and reads_old:
+                lines.append(f"{pad}_tr_note('r', ({name!r},))")
             lines.append(f"{pad}_n{n} = {make_value(old)}")
             if traced:
                 lines.append(f"{pad}_log.append(('w', '{kind}', {name!r}, _o{n}, _n{n}))")
             lines.append(f"{pad}v[{slot}] = _n{n}")
+            if checked:
+                lines.append(f"{pad}_tr_note('w', ({name!r},))")
             return
         # containers _c{n}_0 .. _c{n}_k, indices _i{n}_j, label pieces
+        # (checked: _p{n}_j is the location of container j)
         lines.append(f"{pad}_c{n}_0 = v[{slot}]")
+        if checked:
+            lines.append(f"{pad}_p{n}_0 = ({name!r},)")
         label = [repr(name)]
         for j, acc in enumerate(chain):
             prev = f"_c{n}_{j}"
@@ -172,13 +183,20 @@ class Unit:
             if isinstance(acc, ast.Attribute):
                 getter = f"_{'peek' if peek else 'get'}f({prev}, {acc.attr!r})"
                 label.append(repr("." + acc.attr))
+                key = repr(acc.attr)
             else:
                 lines.append(f"{pad}_i{n}_{j} = {self.expr(acc.slice, 'v')}")
                 getter = f"_{'peek' if peek else 'get'}i({prev}, _i{n}_{j})"
                 label.append(f"'[' + _fmt(_i{n}_{j}) + ']'")
+                key = f"_tr_pos({prev}, _i{n}_{j})"
+            if checked:
+                lines.append(f"{pad}_tr_note('s', _p{n}_{j})")
+                lines.append(f"{pad}_p{n}_{j + 1} = _p{n}_{j} + ({key},)")
             if not last or reads_old or traced:
                 lines.append(f"{pad}_c{n}_{j + 1} = {getter}")
         last = len(chain)
+        if checked and reads_old:
+            lines.append(f"{pad}_tr_note('r', _p{n}_{last})")
         lines.append(f"{pad}_n{n} = {make_value(f'_c{n}_{last}')}")
         value = f"_n{n}"
         for j in range(len(chain) - 1, -1, -1):
@@ -188,6 +206,8 @@ class Unit:
             else:
                 value = f"_seti(_c{n}_{j}, _i{n}_{j}, {value})"
         lines.append(f"{pad}v[{slot}] = {value}")
+        if checked:
+            lines.append(f"{pad}_tr_note('w', _p{n}_{last})")
         if traced:                            # logged once the write has succeeded
             lines.append(f"{pad}_log.append(('w', '{kind}', {' + '.join(label)}, _c{n}_{last}, _n{n}))")
 
@@ -196,6 +216,10 @@ class Unit:
         kind = type(node)
         if kind is ast.Constant:
             return repr(node.value)
+        if self.checked and kind in (ast.Name, ast.Attribute, ast.Subscript):
+            pair = self._shared_location(node, sv, bound)
+            if pair is not None:
+                return f"_tr_end({pair})"
         if kind is ast.Name:
             return f"c_{node.id}" if node.id in bound else self.names.read(node.id, sv)
         if kind is ast.Attribute:
@@ -238,6 +262,25 @@ class Unit:
             args = ", ".join(self.expr(a, sv, bound, lazy=lazy_args) for a in node.args)
             return f"{name}({args})"
         raise AssertionError(f"unexpected expression {kind.__name__}")  # pragma: no cover
+
+    def _shared_location(self, node, sv: str, bound: frozenset):
+        """Checked code: a ``(value, location)`` pair expression for a chain
+        of fields and indices on a shared variable, or None."""
+        kind = type(node)
+        if kind is ast.Name:
+            name = node.id
+            if name in bound or name not in self.names.slots or name in self.names.local_names:
+                return None
+            return f"_tr_root({self.names.read(name, sv)}, {name!r})"
+        if kind is ast.Attribute:
+            inner = self._shared_location(node.value, sv, bound)
+            return None if inner is None else f"_tr_step({inner}, True, {node.attr!r})"
+        if kind is ast.Subscript:
+            inner = self._shared_location(node.value, sv, bound)
+            if inner is None:
+                return None
+            return f"_tr_step({inner}, False, {self.expr(node.slice, sv, bound)})"
+        return None
 
     def comprehension(self, node, sv: str, bound: frozenset, lazy: bool) -> str:
         inner = set(bound)

@@ -23,9 +23,10 @@ pc, so traces can show every row in its place::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from racecheck.errors import InternalError, Pos
+from racecheck.model import accesscheck
 from racecheck.model.compile import Names, Unit
 from racecheck.model.runtime import Chooser
 from racecheck.scenario import schema as S
@@ -72,10 +73,16 @@ class Thread:
     entry: int
     stops: tuple              # per pc: True where a transition stops (shared, or end)
     chooses: tuple            # per pc: the transition from pc may call choose()
+    checked_guards: tuple = ()    # checking mode only: per pc, g(s) recording accesses
+    checked_runs: tuple = ()      # checking mode only: per pc, a(v, ch) recording accesses
 
 
 class Program:
-    def __init__(self, scenario: S.Scenario, variant: S.Variant):
+    def __init__(self, scenario: S.Scenario, variant: S.Variant, check_accesses: bool | None = None):
+        """``check_accesses``: run every step, guard and property also as
+        checked code and fail on an access outside the computed masks
+        (``model.accesscheck``); None: as the environment says."""
+        self.check_accesses = accesscheck.wanted() if check_accesses is None else check_accesses
         self.scenario = scenario
         self.variant = variant
         self.params = dict(variant.params)
@@ -88,6 +95,9 @@ class Program:
         self.deadlock_allowed = scenario.deadlock_allowed
         self.livelock_allowed = scenario.livelock_allowed
         self.may_cycle = any(_has_backward_jump(t) for t in self.threads)
+        self.checker = None
+        if self.check_accesses:
+            self._install_checks()
 
     # -- building ---------------------------------------------------------
     def _threads(self):
@@ -115,12 +125,20 @@ class Program:
             instrs.append(self._emit(unit, item, len(flat)))
         ns = unit.compile(self.params)
         end = len(flat)
+        checked = {}
+        if self.check_accesses:
+            cunit = Unit(names, f"<racecheck {tdef.pos.file} thread {name}, checked>", checked=True)
+            for item in flat:
+                self._emit(cunit, item, len(flat))
+            checked = cunit.compile(self.params)
         guards = tuple(ns.get(f"g{i}") for i in range(end)) + (None,)
         runs = tuple(ns[f"a{i}"] for i in range(end)) + (None,)
         traced = tuple(ns[f"t{i}"] for i in range(end)) + (None,)
         stops = tuple(instr.shared for instr in instrs) + (True,)
         return Thread(index, name, tdef.name, copy, tdef.title, pc_slot, tuple(local_slots),
-                      tuple(instrs), end, guards, runs, traced, entry, stops, _chooses(instrs, stops))
+                      tuple(instrs), end, guards, runs, traced, entry, stops, _chooses(instrs, stops),
+                      tuple(checked.get(f"g{i}") for i in range(end)) if checked else (),
+                      tuple(checked[f"a{i}"] for i in range(end)) if checked else ())
 
     def _emit(self, unit: Unit, item, end: int) -> Instr:
         pc, node, links, calls = item
@@ -143,15 +161,29 @@ class Program:
         return Instr(pc, BRANCH, node.text, shared, calls, node.pos, node.cond.pos, False, node,
                      (links["then"], links["else"]))
 
-    def _properties(self, props) -> tuple:
+    def _properties(self, props, checked: bool = False) -> tuple:
         if not props:
             return ()
         slots = {n: i for i, n in enumerate(self.shared_names)}
-        unit = Unit(Names(slots, self.params), f"<racecheck {self.scenario.path} properties>")
+        unit = Unit(Names(slots, self.params), f"<racecheck {self.scenario.path} properties>", checked=checked)
         for i, prop in enumerate(props):
             unit.guard(f"p{i}", prop.code)
         ns = unit.compile(self.params)
         return tuple((prop, ns[f"p{i}"]) for i, prop in enumerate(props))
+
+    def _install_checks(self) -> None:
+        """Checking mode: wrap guards and properties (steps: ``steppers``)."""
+        checker = self.checker = accesscheck.AccessChecker(self, USER_ERRORS, as_step_error)
+        self.threads = tuple(
+            replace(t, guards=tuple(None if g is None else checker.guard(t, pc, g, t.checked_guards[pc])
+                                    for pc, g in enumerate(t.guards[:-1])) + (None,))
+            for t in self.threads)
+        checked = self._properties(self.scenario.invariants, checked=True)
+        self.invariants = tuple((prop, checker.invariant(k, prop, fn, checked[k][1]))
+                                for k, (prop, fn) in enumerate(self.invariants))
+        checked = self._properties(self.scenario.finals, checked=True)
+        self.finals = tuple((prop, checker.final(prop, fn, checked[k][1]))
+                            for k, (prop, fn) in enumerate(self.finals))
 
     # -- questions a search asks -------------------------------------------
     def initial_states(self):
@@ -207,6 +239,8 @@ class Program:
         converted: the caller catches ``USER_ERRORS`` and calls
         ``as_step_error``.
         """
+        if self.checker is not None:
+            return tuple(self.checker.stepper(t, self._stepper(t), self._run_locals) for t in self.threads)
         return tuple(self._stepper(t) for t in self.threads)
 
     def _stepper(self, thread: Thread):

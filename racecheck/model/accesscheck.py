@@ -1,0 +1,210 @@
+"""A checking mode: every access a step makes lies inside its computed masks.
+
+Partial-order reduction and dead-value merging trust the read and write
+masks of ``model.access``, which are computed from the code before the
+search, for every shape a value may take at run time. This module checks
+that trust while a search runs. With checking on (``Program(...,
+check_accesses=True)``, or the environment variable
+``RACECHECK_CHECK_ACCESSES=1``, which racecheck's test suite sets), every
+transition, ``await`` guard, invariant conjunct and final check is also run
+as code compiled with ``checked=True`` (``model.tracking``), which records
+the concrete locations it read and wrote. The check then demands:
+
+* the atoms of every location a transition read (written) lie inside
+  ``reads[t][pc]`` (``writes[t][pc]``) of ``AccessTables``;
+* a guard's reads inside ``guards[t][pc]``; each invariant conjunct's
+  reads inside its conjunct mask; final checks' reads inside
+  ``final_reads``;
+* the checked run has the same outcome (state, or error message) as the
+  ordinary run.
+
+A failure is an ``AccessCheckError`` (an internal error: a bug in racecheck,
+never a verdict) naming the thread, the step, its position and the location.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import os
+
+from racecheck.errors import InternalError
+from racecheck.model import tracking
+from racecheck.model.access import AccessTables, conjunct_nodes
+from racecheck.model.compile import Names, Unit
+from racecheck.model.runtime import Chooser
+
+ENV = "RACECHECK_CHECK_ACCESSES"
+
+
+class AccessCheckError(InternalError):
+    """A step touched a location outside its computed read or write set."""
+
+
+def wanted() -> bool:
+    """Is checking asked for by the environment?"""
+    return os.environ.get(ENV, "") not in ("", "0")
+
+
+class AccessChecker:
+    """Wraps a program's steps, guards and properties with the check."""
+
+    def __init__(self, program, user_errors, as_step_error):
+        self.program = program
+        self.tables = AccessTables(program)
+        self.atoms = self.tables.atoms
+        self.user_errors = user_errors
+        self.as_step_error = as_step_error
+        self.conjunct_fns = self._compile_conjuncts(program)
+
+    # -- compiled conjuncts ------------------------------------------------
+    def _compile_conjuncts(self, program) -> list:
+        slots = {n: i for i, n in enumerate(program.shared_names)}
+        unit = Unit(Names(slots, program.params), f"<racecheck {program.scenario.path} conjuncts>", checked=True)
+        shared = frozenset(program.shared_names)
+        k = 0
+        for prop, _ in program.invariants:
+            for node, env in conjunct_nodes(prop.code, shared, program.params):
+                unit.expression(f"k{k}", _substitute(node, env))
+                k += 1
+        ns = unit.compile(program.params)
+        return [ns[f"k{i}"] for i in range(k)]
+
+    # -- wrappers ------------------------------------------------------------
+    def stepper(self, thread, fast, run_locals):
+        t, slot, runs = thread.index, thread.pc_slot, thread.checked_runs
+        reads, writes = self.tables.reads[t], self.tables.writes[t]
+
+        def step(s, chooser):
+            pc = s[slot]
+            mine = None if chooser is None else Chooser(list(chooser.plan))
+            tracking.LOG.clear()
+            try:
+                v = list(s)
+                nxt = runs[pc](v, mine)
+                v[slot] = run_locals(thread, v, nxt, mine, None)
+                checked = tuple(v)
+            except self.user_errors as exc:
+                checked = self.as_step_error(exc)
+            self._within(thread, pc, "reads", reads[pc], "writes", writes[pc])
+            try:
+                result = fast(s, chooser)
+            except self.user_errors as exc:
+                self._same(thread, pc, checked, self.as_step_error(exc))
+                raise
+            self._same(thread, pc, checked, result)
+            return result
+        return step
+
+    def guard(self, thread, pc: int, fast, checked):
+        mask = self.tables.guards[thread.index][pc]
+
+        def guard(s):
+            tracking.LOG.clear()
+            try:
+                checked(s)
+            except self.user_errors:
+                pass
+            self._within(thread, pc, "await reads", mask)
+            return fast(s)
+        return guard
+
+    def invariant(self, k: int, prop, fast, checked):
+        tables = self.tables
+        parts = [(fn, tables.conjuncts[i]) for i, (fn, owner) in
+                 enumerate(zip(self.conjunct_fns, tables.conjunct_props)) if owner == k]
+        whole = 0
+        for _, mask in parts:
+            whole |= mask
+
+        def invariant(s):
+            for fn, mask in parts + [(checked, whole)]:
+                tracking.LOG.clear()
+                try:
+                    fn(s)
+                except self.user_errors:
+                    pass
+                self._within(None, prop, "reads", mask)
+            return fast(s)
+        return invariant
+
+    def final(self, prop, fast, checked):
+        mask = self.tables.final_reads
+
+        def final(s):
+            tracking.LOG.clear()
+            try:
+                checked(s)
+            except self.user_errors:
+                pass
+            self._within(None, prop, "reads", mask)
+            return fast(s)
+        return final
+
+    # -- the check -------------------------------------------------------------
+    def _within(self, thread, where, read_word: str, read_mask: int, write_word: str = "", write_mask: int = 0):
+        atoms = self.atoms
+        for kind, location in tracking.LOG:
+            if kind == "w":
+                mask, allowed, word = atoms.write_mask(location), write_mask, write_word
+            else:
+                mask = atoms.read_mask(location) if kind == "r" else atoms.shape_mask(location)
+                allowed, word = read_mask, read_word
+            extra = mask & ~allowed
+            if extra:
+                raise AccessCheckError(
+                    f"access check: {self._place(thread, where)} {word} {format_location(location)} "
+                    f"({atoms.describe(extra)}), outside the set computed for it: {atoms.describe(allowed)}")
+
+    def _same(self, thread, pc: int, checked, result) -> None:
+        if type(checked) is not type(result) or (isinstance(result, tuple) and checked != result) or (
+                not isinstance(result, tuple) and str(checked) != str(result)):
+            raise AccessCheckError(f"access check: {self._place(thread, pc)} ran differently when checked: "
+                                   f"{checked!r} against {result!r}")
+
+    @staticmethod
+    def _place(thread, where) -> str:
+        if thread is None:
+            return f"{where.kind} '{where.name}' ({where.pos})"
+        instr = thread.instrs[where]
+        return f"thread {thread.name}, step '{instr.text}' ({instr.pos}),"
+
+
+def format_location(location: tuple) -> str:
+    text = location[0]
+    for key in location[1:]:
+        text += f".{key}" if isinstance(key, str) else f"[{key}]"
+    return text
+
+
+class _Substitute(ast.NodeTransformer):
+    """Replaces the names of ``env`` by their values, where not rebound."""
+
+    def __init__(self, env: dict):
+        self.env = env
+
+    def visit_Name(self, node):
+        if node.id in self.env and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Constant(self.env[node.id]), node)
+        return node
+
+    def _comprehension(self, node):
+        # the first iterable is evaluated outside; everything else sees the targets
+        bound = {n.id for gen in node.generators for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+        first = node.generators[0]
+        first.iter = self.visit(first.iter)
+        inner = _Substitute({k: v for k, v in self.env.items() if k not in bound})
+        for i, gen in enumerate(node.generators):
+            if i:
+                gen.iter = inner.visit(gen.iter)
+            gen.ifs = [inner.visit(c) for c in gen.ifs]
+        node.elt = inner.visit(node.elt)
+        return node
+
+    visit_ListComp = visit_GeneratorExp = _comprehension
+
+
+def _substitute(node, env: dict):
+    if not env:
+        return node
+    return _Substitute(env).visit(copy.deepcopy(node))
