@@ -101,7 +101,7 @@ CASES = {
 
 
 def _reduced(name):
-    return pytest.param(name, True, id=f"{name}-reduced", marks=pytest.mark.xfail(strict=True, reason=ISSUE))
+    return pytest.param(name, True, id=f"{name}-reduced")
 
 
 PARAMS = [pytest.param(name, False, id=f"{name}-unreduced") for name in CASES] + [_reduced(n) for n in CASES]
@@ -194,8 +194,7 @@ FAILING_WRITES = {
 
 
 @pytest.mark.parametrize("reduction", [pytest.param(False, id="unreduced"),
-                                       pytest.param(True, id="reduced",
-                                                    marks=pytest.mark.xfail(strict=True, reason=ISSUE))])
+                                       pytest.param(True, id="reduced")])
 @pytest.mark.parametrize("name", sorted(FAILING_WRITES))
 def test_failing_write_is_found(name, reduction, tmp_path):
     text = FAILING_WRITES[name]
@@ -207,8 +206,7 @@ def test_failing_write_is_found(name, reduction, tmp_path):
 
 
 @pytest.mark.parametrize("reduction", [pytest.param(False, id="unreduced"),
-                                       pytest.param(True, id="reduced",
-                                                    marks=pytest.mark.xfail(strict=True, reason=ISSUE))])
+                                       pytest.param(True, id="reduced")])
 def test_command_line_prints_the_violation(reduction, tmp_path, capsys):
     path, _ = _scenario(tmp_path, SHRINK)
     status = main([path, "-q"] + ([] if reduction else ["--no-reduction"]))
