@@ -816,9 +816,6 @@ threads:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="uses RLIMIT_AS and wait4")
-@pytest.mark.xfail(strict=True, reason="a value nested about 100,000 deep crashes racecheck: hashing or comparing "
-                   "a state recurses in C (SIGSEGV without a memory cap; RecursionError, then an internal error, "
-                   "under one), and nothing bounds how deep run time may nest lists (model/runtime.py)")
 def test_bug_deeply_nested_state_crashes_the_search(tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text(DEEPENING, encoding="utf-8")

@@ -253,7 +253,9 @@ class Unit:
                     f" else {self.expr(node.orelse, sv, bound)})")
         if kind in (ast.Tuple, ast.List):
             items = "".join(self.expr(e, sv, bound) + ", " for e in node.elts)
-            return f"({items})"
+            # a literal of lists can nest or repeat a value without bound: counted
+            nested = any(type(e) not in (ast.Constant, ast.UnaryOp) for e in node.elts)
+            return f"_value(({items}), 'a list')" if nested else f"({items})"
         if kind in (ast.ListComp, ast.GeneratorExp):
             return self.comprehension(node, sv, bound, lazy)
         if kind is ast.Call:
