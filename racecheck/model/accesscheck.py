@@ -85,12 +85,12 @@ class AccessChecker:
                 v[slot] = run_locals(thread, v, nxt, mine, None)
                 checked = tuple(v)
             except self.user_errors as exc:
-                checked = self.as_step_error(exc)
+                checked = _outcome(self.as_step_error(exc))   # no frames kept: the GC is off
             self._within(thread, pc, "reads", reads[pc], "writes", writes[pc])
             try:
                 result = fast(s, chooser)
             except self.user_errors as exc:
-                self._same(thread, pc, checked, self.as_step_error(exc))
+                self._same(thread, pc, checked, _outcome(self.as_step_error(exc)))
                 raise
             self._same(thread, pc, checked, result)
             return result
@@ -100,11 +100,7 @@ class AccessChecker:
         mask = self.tables.guards[thread.index][pc]
 
         def guard(s):
-            tracking.LOG.clear()
-            try:
-                checked(s)
-            except self.user_errors:
-                pass
+            self._record(checked, s)
             self._within(thread, pc, "await reads", mask)
             return fast(s)
         return guard
@@ -119,11 +115,7 @@ class AccessChecker:
 
         def invariant(s):
             for fn, mask in parts + [(checked, whole)]:
-                tracking.LOG.clear()
-                try:
-                    fn(s)
-                except self.user_errors:
-                    pass
+                self._record(fn, s)
                 self._within(None, prop, "reads", mask)
             return fast(s)
         return invariant
@@ -132,16 +124,20 @@ class AccessChecker:
         mask = self.tables.final_reads
 
         def final(s):
-            tracking.LOG.clear()
-            try:
-                checked(s)
-            except self.user_errors:
-                pass
+            self._record(checked, s)
             self._within(None, prop, "reads", mask)
             return fast(s)
         return final
 
     # -- the check -------------------------------------------------------------
+    def _record(self, checked, s) -> None:
+        """Run a checked expression on ``s`` for its log; its value or error
+        comes from the ordinary run."""
+        tracking.LOG.clear()
+        try:
+            checked(s)
+        except self.user_errors:
+            pass
     def _within(self, thread, where, read_word: str, read_mask: int, write_word: str = "", write_mask: int = 0):
         atoms = self.atoms
         for kind, location in tracking.LOG:
@@ -157,8 +153,7 @@ class AccessChecker:
                     f"({atoms.describe(extra)}), outside the set computed for it: {atoms.describe(allowed)}")
 
     def _same(self, thread, pc: int, checked, result) -> None:
-        if type(checked) is not type(result) or (isinstance(result, tuple) and checked != result) or (
-                not isinstance(result, tuple) and str(checked) != str(result)):
+        if checked != result:
             raise AccessCheckError(f"access check: {self._place(thread, pc)} ran differently when checked: "
                                    f"{checked!r} against {result!r}")
 
@@ -168,6 +163,11 @@ class AccessChecker:
             return f"{where.kind} '{where.name}' ({where.pos})"
         instr = thread.instrs[where]
         return f"thread {thread.name}, step '{instr.text}' ({instr.pos}),"
+
+
+def _outcome(error) -> str:
+    """A failing step's outcome, comparable and holding no frames."""
+    return f"{type(error).__name__}: {error}"
 
 
 def format_location(location: tuple) -> str:
