@@ -156,7 +156,7 @@ expect: {{violation: error}}
                  f"{MAX_VALUE_DEPTH} deep"),
     ("r.f = r", f"setting field 'f' would build a value of lists and records nested more than "
                 f"{MAX_VALUE_DEPTH} deep"),
-    ("a = [x for x in [a, a]]", f"a comprehension would build a value of more than {MAX_VALUE_ITEMS} items"),
+    ("a = [a for x in range(2)]", f"a comprehension would build a value of more than {MAX_VALUE_ITEMS} items"),
 ])
 def test_every_builder_refuses_values_over_the_limits(run, code, message):
     checked = _only(run(GROWING.format(code=code), max_states=1000))
