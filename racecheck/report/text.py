@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import shlex
 
-
 from racecheck.explore.check import CheckedVariant
 from racecheck.explore.result import Outcome, Verdict
-from racecheck.report.diagram import render_rows
-from racecheck.scenario.values import format_value
+from racecheck.report.diagram import current_style, plain_value, render_rows
+from racecheck.report.diagram_layout import wrap_text
 
 
 def replay_command(path: str, variant: str, schedule_text: str) -> str:
@@ -62,7 +61,7 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
     lines.append("")
     lines.extend(render_rows(checked.program, checked.trace, checked.cycle_trace))
     lines.append("")
-    lines.extend(violation_lines(checked))
+    lines.extend(violation_lines(checked, width=current_style().width))
     names = [t.name for t in checked.program.threads]
     schedule_text = violation.schedule.format(names)
     if violation.cycle is not None:
@@ -102,7 +101,20 @@ def counterexample_phrase(checked: CheckedVariant) -> str:
     return text + f" (as the search found it, not minimised: {why})"
 
 
-def violation_lines(checked: CheckedVariant) -> list:
+def violation_lines(checked: CheckedVariant, width: int = 0) -> list:
+    """The lines under a diagram that say what went wrong, each wrapped to
+    ``width`` (0: not wrapped) with its continuation indented further."""
+    return [part for line in _violation_lines(checked) for part in wrap_line(line, width)]
+
+
+def wrap_line(line: str, width: int) -> list:
+    if not width or len(line) <= width:
+        return [line]
+    lead = line[:len(line) - len(line.lstrip(" "))]
+    return [lead + part for part in wrap_text(line, width - len(lead), "    ")]
+
+
+def _violation_lines(checked: CheckedVariant) -> list:
     violation = checked.exploration.violation
     program = checked.program
     if violation.kind in ("invariant", "final"):
@@ -110,7 +122,7 @@ def violation_lines(checked: CheckedVariant) -> list:
         lines = [f"{violation.kind} {violation.name} is violated:",
                  f"    {prop.code.one_line()}"]
         if checked.reads:
-            values = ", ".join(f"{text} = {format_value(value)}" for text, value in checked.reads)
+            values = ", ".join(f"{text} = {plain_value(value)}" for text, value in checked.reads)
             lines.append(f"  where {values}")
         return lines
     if violation.kind == "deadlock":
