@@ -6,8 +6,9 @@ import shlex
 
 from racecheck.explore.check import CheckedVariant
 from racecheck.explore.result import Outcome, Verdict
-from racecheck.report.diagram import current_style, plain_value, render_rows
+from racecheck.report.diagram import current_style, render_rows
 from racecheck.report.diagram_layout import wrap_text
+from racecheck.scenario.values import format_value
 
 
 def replay_command(path: str, variant: str, schedule_text: str) -> str:
@@ -111,7 +112,21 @@ def wrap_line(line: str, width: int) -> list:
     if not width or len(line) <= width:
         return [line]
     lead = line[:len(line) - len(line.lstrip(" "))]
+    if line.startswith("  where "):          # values: broken between them, never inside one
+        return _wrap_items(line, width)
     return [lead + part for part in wrap_text(line, width - len(lead), "    ")]
+
+
+def _wrap_items(line: str, width: int) -> list:
+    lines = []
+    for item in line.split(", "):
+        if lines and len(lines[-1]) + len(item) + 3 <= width:
+            lines[-1] += ", " + item
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(item if not lines else "      " + item)
+    return lines
 
 
 def _violation_lines(checked: CheckedVariant) -> list:
@@ -122,7 +137,7 @@ def _violation_lines(checked: CheckedVariant) -> list:
         lines = [f"{violation.kind} {violation.name} is violated:",
                  f"    {prop.code.one_line()}"]
         if checked.reads:
-            values = ", ".join(f"{text} = {plain_value(value)}" for text, value in checked.reads)
+            values = ", ".join(f"{text} = {format_value(value)}" for text, value in checked.reads)
             lines.append(f"  where {values}")
         return lines
     if violation.kind == "deadlock":
