@@ -109,24 +109,18 @@ def _bounds_and_options(args) -> tuple:
     return bounds, options
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, least: int = 1, message: str = "must be at least 1") -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    if value < least:
+        raise argparse.ArgumentTypeError(message)
     return value
 
 
 def _width(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
-    return value
+    return _positive_int(text, 0, "must be 0 (no limit) or more")
 
 
 def _size(text: str) -> int:
