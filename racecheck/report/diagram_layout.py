@@ -12,7 +12,8 @@ text wraps within the column, continuation lines indented four spaces::
 
 A note goes after its row's last line when it fits; else it wraps under the
 row, indented two spaces (free to use the empty columns to its right); when
-even that leaves fewer than ``MIN_NOTE`` columns, the row gets a marker
+even that leaves fewer than ``MIN_NOTE`` columns (and the note is longer),
+the row gets a marker
 ``[1]`` and the note becomes footnote 1 under the diagram.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-GAP = 4               # spaces between columns (2 when many columns must share a small width)
+GAP = 4               # spaces between columns (2 when three or more must be narrowed)
 MIN_COLUMN = 12
 MIN_NOTE = 24
 CONTINUE = "    "     # a wrapped step text goes on 4 spaces in (a call group's steps: 2)
@@ -66,10 +67,10 @@ def _natural(heads: list, cells: list) -> list:
 def _fit(widths: list, width: int) -> tuple:
     """Column widths and gap so that the columns fit in ``width`` (0: any)."""
     n = len(widths)
-    gap = GAP if not width or n * MIN_COLUMN + GAP * (n - 1) <= width else 2
+    if not width or sum(widths) + GAP * (n - 1) <= width:
+        return list(widths), GAP
+    gap = GAP if n < 3 else 2            # three or more columns need every column they can get
     budget = width - gap * (n - 1)
-    if not width or sum(widths) <= budget:
-        return list(widths), gap
     result, free = list(widths), set(range(n))
     while free:
         share = budget // len(free)
@@ -116,7 +117,7 @@ def _cell_lines(cell: Cell, start: int, column: int, width: int, footnotes: list
     if not width or len(lines[-1]) + len(inline) <= width:
         return lines[:-1] + [lines[-1] + inline]
     room = width - start - indent - 2
-    if room >= MIN_NOTE:
+    if room >= MIN_NOTE or room >= len(inline.strip()):         # a short note fits under its row
         return lines + [" " * (start + indent + 2) + part for part in _note_lines(cell, room)]
     footnotes.append(cell.note)
     marker = f" [{len(footnotes)}]"
