@@ -87,12 +87,13 @@ def render_rows(program: Program, trace: Trace, cycle: Trace | None = None, *,
     style = current_style()
     width = style.width if width is None else width
     verbose = style.verbose if verbose is None else verbose
-    cells = _all_cells(program, trace, cycle, verbose)
+    reader = _Reader(program, verbose)
+    cells = _all_cells(reader, trace, cycle)
     init = [c for c in cells if c.step == 0]
     body = [c for c in cells if c.step != 0]
     if init:
         body = [Cell(0, None, INITIAL_MARK)] + init + [Cell(None, None, SCHEDULED_MARK)] + body
-    body += _waiting_cells(program, trace, cycle)
+    body += _waiting_cells(reader, trace, cycle)
     heads = [(t.name, t.title) for t in program.threads]
     return layout(heads, body, width)
 
@@ -109,7 +110,7 @@ def trace_cells(program: Program, trace: Trace, cycle: Trace | None = None, *,
     """
     verbose = current_style().verbose if verbose is None else verbose
     result = []
-    for cell in _all_cells(program, trace, cycle, verbose):
+    for cell in _all_cells(_Reader(program, verbose), trace, cycle):
         if cell.kind == "fail":               # "!! assert fails", ": message", as before
             result.append((cell.step, cell.column, cell.text.rstrip(":"), ": " + cell.note))
         else:
@@ -175,8 +176,7 @@ def _local_targets(row: Row, code, thread) -> set:
     return targets
 
 
-def _all_cells(program: Program, trace: Trace, cycle: Trace | None, verbose: bool) -> list:
-    reader = _Reader(program, verbose)
+def _all_cells(reader: _Reader, trace: Trace, cycle: Trace | None) -> list:
     cells = []
     for row in trace.init_rows:
         cells += reader.cells(0, row)
@@ -200,14 +200,13 @@ def _step_cells(reader: _Reader, n: int, step) -> list:
     return cells
 
 
-def _waiting_cells(program: Program, trace: Trace, cycle: Trace | None) -> list:
+def _waiting_cells(reader: _Reader, trace: Trace, cycle: Trace | None) -> list:
     """After a deadlock (no thread can run, not all finished): each
     unfinished thread's next step, drawn as waiting for its await."""
+    program = reader.program
     if cycle is not None or trace.error is not None or not _stuck(program, trace.final_state):
         return []
     state = trace.final_state
-    reader = _Reader(program, True)
-    reader.paths = [_path_at(program, trace, t) for t in range(len(program.threads))]
     cells = [Cell(None, None, STUCK_MARK)]
     for thread in program.threads:
         pc = state[thread.pc_slot]
@@ -227,13 +226,6 @@ def _stuck(program: Program, state: tuple) -> bool:
         return not any(program.enabled(state, t) for t in range(len(program.threads)))
     except USER_ERRORS:                         # an await that fails: no waiting to draw
         return False
-
-
-def _path_at(program: Program, trace: Trace, t: int) -> tuple:
-    """The call groups thread ``t``'s last executed row was in."""
-    rows = [r for r in trace.init_rows if r.thread == t]
-    rows += [r for s in trace.steps if s.thread == t for r in s.rows]
-    return program.threads[t].instrs[rows[-1].pc].calls if rows else ()
 
 
 def _indent(path: tuple) -> str:
