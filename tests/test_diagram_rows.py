@@ -194,3 +194,15 @@ def test_strings_that_are_words_lose_their_quotes_in_notes():
 def test_plain_value(value, shown):
     from racecheck.report.diagram import plain_value
     assert plain_value(value) == shown
+
+
+def test_command_line_width_and_verbose_last_for_one_command_only(write_scenario, capsys, tmp_path):
+    from racecheck.report.diagram import DEFAULT_WIDTH, current_style
+    path = write_scenario(BOOKKEEPING)
+    assert main(["report", path, "--out", str(tmp_path), "--width", "0", "--verbose"]) == 0
+    capsys.readouterr()
+    report = (tmp_path / (os.path.basename(path)[:-len(".yaml")] + ".txt")).read_text()
+    assert "if (mode == 'fast')  <- True" in report
+    assert current_style().width == DEFAULT_WIDTH and not current_style().verbose
+    assert main(["diff", path, path, "--verbose"]) == 0
+    assert "No change" in capsys.readouterr().out
