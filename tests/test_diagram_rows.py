@@ -206,3 +206,12 @@ def test_command_line_width_and_verbose_last_for_one_command_only(write_scenario
     assert current_style().width == DEFAULT_WIDTH and not current_style().verbose
     assert main(["diff", path, path, "--verbose"]) == 0
     assert "No change" in capsys.readouterr().out
+
+
+def test_the_example_in_docs_diagrams_is_what_the_seed_draws():
+    import re
+    text = open(os.path.join(ROOT, "docs", "diagrams.md")).read()
+    example = re.search(r"```text\n(.*?)\n```", text, re.S).group(1)
+    checked = shipped("dirty_unlocked", "unlocked")
+    assert example.splitlines() == render_rows(checked.program, checked.trace), \
+        "paste the seed's 'unlocked' diagram into docs/diagrams.md"
