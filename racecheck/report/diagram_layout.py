@@ -13,8 +13,8 @@ text wraps within the column, continuation lines indented four spaces::
 A note goes after its row's last line when it fits; else it wraps under the
 row, indented two spaces (free to use the empty columns to its right); when
 even that leaves fewer than ``MIN_NOTE`` columns (and the note is longer),
-the row gets a marker
-``[1]`` and the note becomes footnote 1 under the diagram.
+the row gets a marker ``[1]`` and the note becomes footnote 1 under the
+diagram. Width 0: no wrapping at all, every note after its row.
 """
 
 from __future__ import annotations
@@ -157,6 +157,8 @@ def wrap_text(text: str, width: int, rest: str = "") -> list:
     """Greedy wrap at spaces; a word longer than a line is cut after a
     ``(``, ``,``, ``;`` or ``.`` or before a ``->`` where it can be."""
     width = max(width, 8)
+    if len(text) <= width:
+        return [text] if text else []        # as written, inner spaces too
     lines: list = []
     line = ""
     for word in text.split():

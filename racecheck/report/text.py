@@ -114,7 +114,7 @@ def wrap_line(line: str, width: int) -> list:
     lead = line[:len(line) - len(line.lstrip(" "))]
     if line.startswith("  where "):          # values: broken between them, never inside one
         return _wrap_items(line, width)
-    return [lead + part for part in wrap_text(line, width - len(lead), "    ")]
+    return [lead + part for part in wrap_text(line.strip(), width - len(lead), "    ")]
 
 
 def _wrap_items(line: str, width: int) -> list:
