@@ -19,6 +19,7 @@ from racecheck.explore.schedule import parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
 from racecheck.model.program import Program
 from racecheck.report.replay import render_replay
+from racecheck.report.diagram import DEFAULT_WIDTH, diagram_style, set_diagram_style
 from racecheck.report.text import describe_end, render_table, render_variant
 from racecheck.scenario.loader import load_scenario, looks_like_scenario
 
@@ -93,23 +94,33 @@ def _search_options(parser) -> None:
                              "prints the probability that a collision hid a state)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress line on stderr")
+    parser.add_argument("--width", type=_width, default=DEFAULT_WIDTH, metavar="N",
+                        help=f"fit race diagrams in N columns (default {DEFAULT_WIDTH}, as kernel mail; 0: no limit)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="draw every row in race diagrams, also the model's bookkeeping (branches "
+                             "on params, local-only rows)")
 
 
 def _bounds_and_options(args) -> tuple:
     bounds = Bounds(args.max_states, args.max_depth, args.timeout, args.max_memory)
+    set_diagram_style(args.width, args.verbose)
     options = dict(reduction=not args.no_reduction, hash_compact=args.hash_compact,
                    progress=None if args.quiet or not sys.stderr.isatty() else _progress)
     return bounds, options
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, least: int = 1, message: str = "must be at least 1") -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    if value < least:
+        raise argparse.ArgumentTypeError(message)
     return value
+
+
+def _width(text: str) -> int:
+    return _positive_int(text, 0, "must be 0 (no limit) or more")
 
 
 def _size(text: str) -> int:
@@ -174,7 +185,8 @@ def _main(argv) -> int:
         command, argv = argv[0], argv[1:]
     else:
         command = "check"
-    return {"check": _check, "report": _report, "diff": _diff, "export": _export}[command](argv)
+    with diagram_style():                   # options set it for this command only
+        return {"check": _check, "report": _report, "diff": _diff, "export": _export}[command](argv)
 
 
 def _check(argv) -> int:

@@ -53,9 +53,14 @@ def test_unlocked_race_reads_like_the_review(capsys):
     set_dirty = next(i for i, line in enumerate(lines) if "set_page_dirty(page)" in line)
     assert test_dirty < set_dirty
     # reclaim's rows start in column 0, writeback's in its own column
-    assert lines[test_dirty].startswith("folio_test_dirty(folio)  <- dirty=False")
-    assert lines[set_dirty].lstrip().startswith("set_page_dirty(page)  <- folio.dirty: False -> True")
+    assert lines[test_dirty].startswith("folio_test_dirty(folio)  <- dirty = False")
+    assert lines[set_dirty].strip() == "set_page_dirty(page)"
+    # the note did not fit after the row in 75 columns: it wraps under it
+    assert lines[set_dirty + 1].strip() == "<- folio.dirty: False -> True"
+    assert lines[set_dirty + 1].index("<-") == lines[set_dirty].index("set_page_dirty") + 2
     assert lines[set_dirty].index("set_page_dirty") == lines[header].index("writeback")
+    assert max(len(line) for line in lines[header:lines.index("", header)]) <= 75
+    assert not any("if (level == 'mail')" in line for line in lines)   # params only: bookkeeping
     assert "invariant page_not_lost is violated:" in unlocked
     assert "replay: racecheck scenarios/dirty_unlocked.yaml --variant unlocked --schedule " in unlocked
 
@@ -77,3 +82,34 @@ def test_call_group_steps_are_indented_under_the_call(run):
     from racecheck.report.diagram import render_rows
     lines = render_rows(checked.program, checked.trace)
     assert lines[-2:] == ["pageout(folio)", "  inner  <- x: 0 -> 1"]
+
+
+def test_wrapped_step_text_stays_in_its_column(run):
+    checked = run("""
+        racecheck: 1
+        title: long steps
+        state: {x: 0}
+        threads:
+          a:
+            steps:
+              - {step: "spin_lock(&mapping->private_lock); busy = atomic_read(&bh->b_count) != 0", do: x = x + 1}
+          b:
+            steps:
+              - {step: "a very long step of the second thread that must wrap within its column", do: x = x + 1}
+        invariants:
+          never_two: x != 2
+        """)[""]
+    from racecheck.report.diagram import render_rows
+    lines = render_rows(checked.program, checked.trace, width=50)
+    second = lines[0].index("b")
+    assert all(len(line) <= 50 for line in lines)
+    body = lines[lines.index(next(l for l in lines if l.startswith("---"))) + 1:]
+    for line in body:
+        text = line.lstrip()
+        start = len(line) - len(text)
+        if text.startswith("<-"):
+            continue
+        assert start < second - 4 or start >= second, line       # a line starts in one column
+        if start < second:                                        # thread a: never into b's column
+            assert len(line.split("  <-")[0]) <= second - 2, line
+    assert "    busy = atomic_read(" in body                   # a continuation: 4 spaces in

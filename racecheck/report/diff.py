@@ -19,7 +19,7 @@ from __future__ import annotations
 from racecheck.explore.check import CheckedVariant
 from racecheck.explore.counterexample import switches
 from racecheck.explore.result import Verdict
-from racecheck.report.diagram import render_rows
+from racecheck.report.diagram import current_style, render_rows
 from racecheck.report.mail import mail_blocks
 from racecheck.report.markdown import Para, Pre, Table, bound_phrase, stats_phrase, thread_names
 from racecheck.report.text import replay_command, verdict_cell, verdict_phrase, violation_lines
@@ -97,7 +97,7 @@ def _ordering(checked: CheckedVariant, violation, when: str) -> list:
         return [Para((f"{when}, this schedule also {reaches(violation)} ({size}):",)), Pre((command,), "sh")]
     diagram = render_rows(checked.program, checked.trace, checked.cycle_trace)
     return [Para((f"{when}, this ordering {reaches(violation)} ({size}):",)),
-            Pre(tuple(diagram), "diagram"), Pre(tuple(violation_lines(checked)), "diagram"),
+            Pre(tuple(diagram), "diagram"), Pre(tuple(violation_lines(checked, width=current_style().width)), "diagram"),
             Pre((command,), "sh")]
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shlex
 
-
 from racecheck.explore.check import CheckedVariant
 from racecheck.explore.result import Outcome, Verdict
-from racecheck.report.diagram import render_rows
+from racecheck.report.diagram import current_style, render_rows
+from racecheck.report.diagram_layout import wrap_text
 from racecheck.scenario.values import format_value
 
 
@@ -62,7 +62,7 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
     lines.append("")
     lines.extend(render_rows(checked.program, checked.trace, checked.cycle_trace))
     lines.append("")
-    lines.extend(violation_lines(checked))
+    lines.extend(violation_lines(checked, width=current_style().width))
     names = [t.name for t in checked.program.threads]
     schedule_text = violation.schedule.format(names)
     if violation.cycle is not None:
@@ -102,7 +102,34 @@ def counterexample_phrase(checked: CheckedVariant) -> str:
     return text + f" (as the search found it, not minimised: {why})"
 
 
-def violation_lines(checked: CheckedVariant) -> list:
+def violation_lines(checked: CheckedVariant, width: int = 0) -> list:
+    """The lines under a diagram that say what went wrong, each wrapped to
+    ``width`` (0: not wrapped) with its continuation indented further."""
+    return [part for line in _violation_lines(checked) for part in wrap_line(line, width)]
+
+
+def wrap_line(line: str, width: int) -> list:
+    if not width or len(line) <= width:
+        return [line]
+    lead = line[:len(line) - len(line.lstrip(" "))]
+    if line.startswith("  where "):          # values: broken between them, never inside one
+        return _wrap_items(line, width)
+    return [lead + part for part in wrap_text(line.strip(), width - len(lead), "    ")]
+
+
+def _wrap_items(line: str, width: int) -> list:
+    lines = []
+    for item in line.split(", "):
+        if lines and len(lines[-1]) + len(item) + 3 <= width:
+            lines[-1] += ", " + item
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(item if not lines else "      " + item)
+    return lines
+
+
+def _violation_lines(checked: CheckedVariant) -> list:
     violation = checked.exploration.violation
     program = checked.program
     if violation.kind in ("invariant", "final"):
