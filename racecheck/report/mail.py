@@ -14,11 +14,13 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 
-from racecheck.report.markdown import Chart, Heading, Items, Para, Pre, Table, document, plain
+from racecheck.report.blocks import Chart, Heading, Items, Para, Pre, Table, plain
+from racecheck.report.markdown import document
 
 WIDTH = 75
 _UNDERLINE = {1: "=", 2: "-", 3: "~"}
-_PRE_INDENT = {"diagram": "", "sh": "  ", "code": "    ", "text": "    "}   # diagrams flush left, as in commits
+_PRE_INDENT = {"diagram": "", "sh": "  ", "code": "    ", "text": "    ", "model": "    ",
+               "stamp": ""}   # diagrams flush left, as in commits
 _TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                              "\u2013": "-", "\u2014": "--", "\u2026": "...", "\u2192": "->",
                              "\u2190": "<-", "\u00a0": " ", "\u00d7": "x"})
