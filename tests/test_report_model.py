@@ -65,7 +65,8 @@ THREAD_LINES = [
     "  await: not lock",
     "  do:    lock = True",
     "         mine = count",
-    "while tries < limit:    # drawn as: for (;;)",
+    "# drawn as: for (;;)",
+    "while tries < limit:",
     "  step tries++",
     "    do:    tries += 1",
     "call bump()",
@@ -102,7 +103,7 @@ def test_the_thread_listing_has_every_kind_of_step(load):
 def test_every_text_format_holds_the_whole_model(write_scenario):
     _, checked, reports = reports_of(write_scenario)
     texts = {".md": reports[".md"], ".txt": reports[".txt"], ".html": html_text(reports[".html"])}
-    indent = {".md": "", ".txt": "    ", ".html": ""}
+    indent = {".md": "", ".txt": "  ", ".html": ""}
     for suffix, text in texts.items():
         pad = indent[suffix]
         listing = "\n".join(pad + line for line in THREAD_LINES)
@@ -116,6 +117,20 @@ def test_every_text_format_holds_the_whole_model(write_scenario):
                       "deadlock: allowed", "2 copies (worker#0, worker#1)", "Thread worker: do_work()",
                       "Parameters: mode = 'slow', limit = 2."):
             assert words in flat, (suffix, words)
+
+
+def test_long_step_texts_and_records_wrap_under_themselves(load):
+    text = "a step text " * 8
+    scenario = load(MODEL.replace("{step: look, await: count == 2}", f"{{step: {text.strip()}, await: count == 2}}")
+                    .replace("log: [1, 2]", "log: " + str(list(range(30)))))
+    lines = model.step_lines(scenario.threads[1].steps)
+    assert len(lines) == 3 and lines[2] == "  await: count == 2"
+    assert lines[0].startswith("step a step text") and lines[1].startswith("     text")
+    assert " ".join(lines[0][5:].split() + lines[1].split()) == text.strip()
+    state = model.value_lines("log", scenario.state[2][1])
+    assert state[0].startswith("log = [0, 1, 2,") and state[1].startswith("       ") and state[-1].endswith("29]")
+    assert all(len(line) <= model.WIDTH for line in state + lines)
+    assert " ".join(" ".join(state).split()) == "log = " + str(list(range(30)))
 
 
 def test_markdown_puts_the_model_in_fenced_blocks(write_scenario):

@@ -19,7 +19,7 @@ from racecheck.report.markdown import document
 
 WIDTH = 75
 _UNDERLINE = {1: "=", 2: "-", 3: "~"}
-_PRE_INDENT = {"diagram": "", "sh": "  ", "code": "    ", "text": "    ", "model": "    ",
+_PRE_INDENT = {"diagram": "", "sh": "  ", "code": "    ", "text": "    ", "model": "  ",
                "stamp": ""}   # diagrams flush left, as in commits
 _TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                              "\u2013": "-", "\u2014": "--", "\u2026": "...", "\u2192": "->",

@@ -18,12 +18,16 @@ their expressions. A thread's steps are drawn like this::
 
 A line starting with ``step``, ``if``, ``else``, ``while`` or ``call`` is a
 step of the thread, as in the scenario file; code under ``await:`` and
-``do:`` runs inside one atomic step. ``bounds_parts`` and ``bounds_json``
+``do:`` runs inside one atomic step. Step texts and wide values wrap at
+``WIDTH``; code is never wrapped. ``bounds_parts`` and ``bounds_json``
 give the bounds one variant was checked within. Nothing here depends on the
 machine: the default memory bound is named, not given in bytes.
 """
 
 from __future__ import annotations
+
+import re
+import textwrap
 
 from racecheck.explore.result import default_memory
 from racecheck.report.blocks import Code, Heading, Items, Para, Pre
@@ -32,6 +36,7 @@ from racecheck.scenario.values import format_value
 
 INDENT = "  "
 _KEY = 7                       # width of "await: " and "do:    "
+WIDTH = 73                     # step texts and values wrap here (the mail indents listings by 2)
 
 INTRO = ("The model the verdicts above are about, as racecheck read it from the scenario file. "
          "Each step is atomic: it runs only when its await condition holds (at once if it has none), "
@@ -54,7 +59,7 @@ def model_blocks(scenario: S.Scenario) -> list:
         blocks.append(Para(("Params, with the values the file gives them (each variant's own values "
                             "are listed under the variant): ",) + _assignments(scenario.params) + (".",)))
     blocks += [Heading(3, ("Initial state",)),
-               Pre(tuple(f"{name} = {format_value(value)}" for name, value in scenario.state), "model")]
+               Pre(tuple(line for name, value in scenario.state for line in value_lines(name, value)), "model")]
     for thread in scenario.threads:
         blocks += thread_blocks(thread)
     return blocks + _property_blocks(scenario)
@@ -112,17 +117,36 @@ def _node_lines(node, depth: int) -> list:
     pad = INDENT * depth
     label = [f"{pad}label {node.label}:"] if getattr(node, "label", None) else []
     if isinstance(node, S.Action):
-        return label + [f"{pad}step {node.text}"] + _action_body(node, depth + 1)
+        return label + wrapped(f"{pad}step ", node.text) + _action_body(node, depth + 1)
     if isinstance(node, S.Branch):
-        head = [f"{pad}if {node.cond.one_line()}:" + _drawn_as(node, "if")]
+        head = _drawn_as(node, "if", pad) + [f"{pad}if {node.cond.one_line()}:"]
         rest = [f"{pad}else:"] + step_lines(node.orelse, depth + 1) if node.orelse else []
         return label + head + step_lines(node.then, depth + 1) + rest
     if isinstance(node, S.Loop):
-        head = [f"{pad}while {node.cond.one_line()}:" + _drawn_as(node, "while")]
+        head = _drawn_as(node, "while", pad) + [f"{pad}while {node.cond.one_line()}:"]
         return label + head + step_lines(node.body, depth + 1)
     if isinstance(node, S.Call):
-        return [f"{pad}call {node.text}"] + step_lines(node.body, depth + 1)
+        return wrapped(f"{pad}call ", node.text) + step_lines(node.body, depth + 1)
     raise TypeError(f"not a step: {node!r}")
+
+
+def wrapped(prefix: str, text: str) -> list:
+    """``prefix + text``, wrapped at spaces to ``WIDTH`` under the text's start."""
+    lines = textwrap.wrap(text, max(WIDTH - len(prefix), 20), break_long_words=False, break_on_hyphens=False)
+    return [(prefix if n == 0 else " " * len(prefix)) + line for n, line in enumerate(lines or [""])]
+
+
+def value_lines(name: str, value) -> list:
+    """``name = value``; a record or list too wide is broken after its commas."""
+    text = f"{name} = {format_value(value)}"
+    if len(text) <= WIDTH or text[len(name) + 3:][:1] not in "{[":
+        return [text]
+    lines, hang = [""], " " * (len(name) + 4)
+    for part in re.split(r"(?<=,) ", text):
+        if lines[-1] and len(lines[-1]) + 1 + len(part) > WIDTH:
+            lines.append(hang)
+        lines[-1] += (" " if lines[-1].strip() else "") + part
+    return lines
 
 
 def _action_body(action: S.Action, depth: int) -> list:
@@ -138,10 +162,10 @@ def _action_body(action: S.Action, depth: int) -> list:
     return lines
 
 
-def _drawn_as(node, keyword: str) -> str:
-    """A branch or loop drawn under a text of its own says so."""
+def _drawn_as(node, keyword: str, pad: str) -> list:
+    """A branch or loop drawn under a text of its own says so, on the line before."""
     default = f"{keyword} ({node.cond.one_line()})"
-    return "" if node.text == default else f"    # drawn as: {node.text}"
+    return [] if node.text == default else wrapped(f"{pad}# drawn as: ", node.text)
 
 
 def _code_lines(code) -> list:
