@@ -16,8 +16,9 @@ every thread's arrows into it stay short::
 A row that writes shared state is an arrow from its thread to the shared
 state, labelled with the step and every write (also a write of the value
 that was already there); any other row is a note over its thread. Rows run
-while building the initial state come under a note saying so; a livelock's
-cycle is a ``loop`` block; the violation closes the diagram in a note
+while building the initial state are in a grey ``rect`` block; a livelock's
+cycle is a ``loop`` block; labels are broken into lines of about ``LINE``
+characters; the violation closes the diagram in a note
 across all participants. Branches that test only params (or ``tid``) are
 the model's bookkeeping and are left out; the text diagram has every row.
 
@@ -32,6 +33,7 @@ preprocessing treats specially, have their first letter encoded too.
 from __future__ import annotations
 
 import re
+import textwrap
 
 from racecheck.explore.check import CheckedVariant
 from racecheck.model.program import BRANCH
@@ -39,6 +41,8 @@ from racecheck.report.text import violation_lines
 from racecheck.scenario.values import AssertFailed, format_value
 
 MAX_TEXT = 60                 # characters of one value in a label
+LINE = 48                     # characters of one line of a label
+WIDE = 72                     # ... of the violation's note, across all participants
 INDENT = "    "
 _ENTITIES = str.maketrans({"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", '"': "#quot;",
                            "&": "#amp;", "%": "#37;", "`": "#96;", "\\": "#92;",
@@ -50,6 +54,13 @@ def escape(text: str) -> str:
     """Text that Mermaid shows exactly as given, inside a message, note or alias."""
     text = text.translate(_ENTITIES)
     return _SPECIAL.sub(lambda m: f"#{ord(m.group(0))};", text)
+
+
+def label(text: str, width: int = LINE) -> str:
+    """Escaped text, broken into lines of about ``width`` characters at spaces
+    (Mermaid does not wrap labels itself)."""
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return "<br/>".join(escape(line) for line in lines)
 
 
 def sequence_diagram(checked: CheckedVariant) -> list:
@@ -74,11 +85,12 @@ class _Drawing:
     def lines(self) -> list:
         trace = self.checked.trace
         out = ["sequenceDiagram"] + self._participants()
-        if trace.init_rows or trace.init_error is not None:
-            out.append(self._note_across("initially, before the first scheduled step:"))
-            out += self._rows(trace.init_rows)
-            if trace.init_error is not None:
-                out.append(self._failure(trace.init_thread, trace.init_error))
+        initial = self._rows(trace.init_rows)
+        if trace.init_error is not None:
+            initial.append(self._failure(trace.init_thread, trace.init_error))
+        if initial:
+            out += [INDENT + "rect rgb(240, 240, 240)",
+                    self._note_across("initially, before the first scheduled step:")] + initial + [INDENT + "end"]
         for step in trace.steps:
             out += self._step(step)
         cycle = self.checked.cycle_trace
@@ -87,8 +99,8 @@ class _Drawing:
             for step in cycle.steps[len(trace.steps):]:
                 out += [INDENT + line for line in self._step(step)]
             out.append(INDENT + "end")
-        return out + [self._note_across("<br/>".join(escape(line.strip())
-                                                      for line in violation_lines(self.checked)), raw=True)]
+        return out + [self._note_across("<br/>".join(label(line.strip(), WIDE) for line in violation_lines(self.checked)),
+                                        raw=True)]
 
     def _participants(self) -> list:
         lines = []
@@ -97,8 +109,8 @@ class _Drawing:
                 lines.append(f"{INDENT}participant S as shared state")
                 continue
             thread = self.program.threads[int(pid[1:])]
-            label = escape(thread.name) + (f"<br/>{escape(thread.title)}" if thread.title else "")
-            lines.append(f"{INDENT}participant {pid} as {label}")
+            text = escape(thread.name) + (f"<br/>{label(thread.title)}" if thread.title else "")
+            lines.append(f"{INDENT}participant {pid} as {text}")
         return lines
 
     def _note_across(self, text: str, raw: bool = False) -> str:
@@ -123,10 +135,10 @@ class _Drawing:
         if instr.kind == BRANCH and set(getattr(instr.node.cond, "names", ())) <= self.constant:
             return lines                          # the model's own bookkeeping
         way = f" -> {row.cond}" if instr.kind == BRANCH and row.cond is not None else ""
-        label = escape(instr.text + way) + "".join(f"<br/>{escape(n)}" for n in _notes(row))
+        text = label(instr.text + way) + "".join(f"<br/>{label(n)}" for n in _notes(row))
         if any(w.kind == "S" for w in row.writes):
-            return lines + [f"{INDENT}{pid}->>S: {label}"]
-        return lines + [f"{INDENT}Note over {pid}: {label}"]
+            return lines + [f"{INDENT}{pid}->>S: {text}"]
+        return lines + [f"{INDENT}Note over {pid}: {text}"]
 
     def _calls(self, thread: int, path: tuple) -> list:
         """A note for each call group the thread enters."""
@@ -135,11 +147,11 @@ class _Drawing:
         common = 0
         while common < min(len(old), len(path)) and old[common] == path[common]:
             common += 1
-        return [f"{INDENT}Note over {self.ids[thread]}: " + escape(f"call {text}") for _, text in path[common:]]
+        return [f"{INDENT}Note over {self.ids[thread]}: " + label(f"call {text}") for _, text in path[common:]]
 
     def _failure(self, thread: int, error) -> str:
         kind = "assert fails" if isinstance(error, AssertFailed) else "run-time error"
-        return f"{INDENT}Note over {self.ids[thread]}: " + escape(f"{kind}: {_clip(str(error))}")
+        return f"{INDENT}Note over {self.ids[thread]}: " + label(f"{kind}: {_clip(str(error), 4 * MAX_TEXT)}")
 
 
 def _notes(row) -> list:
@@ -154,6 +166,6 @@ def _notes(row) -> list:
     return notes
 
 
-def _clip(text: str) -> str:
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 3] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
