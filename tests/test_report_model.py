@@ -9,13 +9,19 @@ the Markdown, mail, HTML and JSON forms of the same report.
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from html import unescape
 
 from racecheck.explore.check import check_variant
 from racecheck.explore.result import Bounds, default_memory
 from racecheck.report import files, mail, model
+from racecheck.report.blocks import Code, Para
 from racecheck.scenario.loader import load_scenario
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_reports import scenario_paths, shipped  # noqa: E402
 
 MODEL = """\
 racecheck: 1
@@ -207,3 +213,28 @@ def test_unreduced_safe_promise_does_not_mention_a_reduction(write_scenario):
     text = " ".join(mail.render_mail(checked, path).split())
     assert "was covered within the bounds above, and in none of them does a checked property fail. It is" in text
     assert "the reduction preserves" not in text
+
+
+def test_mail_does_not_break_a_short_code_span():
+    para = Para(("x" * 66 + " ", Code("same = False"), " and ", Code("a long span " * 4), "."))
+    text = mail.mail_blocks([para])
+    assert text.splitlines()[1].startswith("same = False and")
+    assert "\x00" not in text and all(len(line) <= mail.WIDTH for line in text.splitlines())
+
+
+def test_every_shipped_report_holds_its_model_in_every_format():
+    for path in scenario_paths():
+        checked = list(shipped(path))
+        scenario = checked[0].scenario
+        reports = files.render_all(checked, path)
+        texts = {".md": reports[".md"], ".txt": reports[".txt"], ".html": html_text(reports[".html"])}
+        for thread in scenario.threads:
+            listing = model.step_lines(thread.steps)
+            for suffix, text in texts.items():
+                pad = "  " if suffix == ".txt" else ""
+                assert "\n".join(pad + mail.ascii_text(line) if suffix == ".txt" else pad + line
+                                 for line in listing) in text, (path, thread.name, suffix)
+        doc = json.loads(reports[".json"])["model"]
+        assert [t["name"] for t in doc["threads"]] == [t.name for t in scenario.threads], path
+        assert [p["name"] for p in doc["properties"]] == [p.name for p in scenario.properties], path
+        assert all(v["bounds"]["max_memory"] == "default" for v in json.loads(reports[".json"])["variants"])
