@@ -282,6 +282,8 @@ def _worse(a: int, b: int) -> int:
 
 def _report(argv) -> int:
     parser = _Parser(prog="racecheck report",
+                     usage="racecheck report PATH... --out DIR [--index FILE] [options]\n"
+                           "       racecheck report --check DIR",
                      description="Write Markdown, mail-ready text, JSON and HTML reports for each scenario file: "
                                  "the verdict table, race diagrams, replay commands and sequence charts.")
     parser.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or directories")
