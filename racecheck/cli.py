@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 
 from racecheck import __version__
@@ -45,6 +46,8 @@ commands:
   racecheck [check] PATH...    check scenarios (this help)
   racecheck report PATH... --out DIR
                                Markdown, mail text, JSON and HTML reports
+  racecheck report --check DIR whether stored reports still match their
+                               scenario files and this racecheck
   racecheck diff OLD NEW       the before/after paragraph of a commit message
   racecheck export --promela|--dot|--graphml SCENARIO
                                a Promela model, or the state graph
@@ -291,15 +294,27 @@ def _worse(a: int, b: int) -> int:
 
 def _report(argv) -> int:
     parser = _Parser(prog="racecheck report",
+                     usage="racecheck report PATH... --out DIR [--index FILE] [options]\n"
+                           "       racecheck report --check DIR",
                      description="Write Markdown, mail-ready text, JSON and HTML reports for each scenario file: "
                                  "the verdict table, race diagrams, replay commands and sequence charts.")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories")
-    parser.add_argument("--out", required=True, metavar="DIR", help="directory to write the reports into")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or directories")
+    parser.add_argument("--out", metavar="DIR", help="directory to write the reports into (required)")
     parser.add_argument("--variant", metavar="NAME", help="only this variant")
     parser.add_argument("--index", metavar="FILE",
                         help="also write a Markdown table of all the scenarios and their verdicts here")
+    parser.add_argument("--check", metavar="DIR",
+                        help="write nothing; say for each report in DIR whether it still matches its scenario "
+                             "file (SHA-256) and this racecheck's version: exit 0 if all do, 1 if any is stale")
     _search_options(parser)
     args = parser.parse_intermixed_args(argv)
+    if args.check is not None:
+        if args.paths or args.out or args.index:
+            raise UsageError("--check DIR takes no scenario files, --out or --index")
+        return _check_reports(args.check)
+    if not args.paths or not args.out:
+        raise UsageError("the following arguments are required: " +
+                         ", ".join(n for n, v in (("PATH", args.paths), ("--out", args.out)) if not v))
     bounds, options = _bounds_and_options(args)
     from racecheck.report.files import write_reports, write_text
     from racecheck.report.index import render_index
@@ -316,9 +331,20 @@ def _report(argv) -> int:
         summaries.append(to_json(checked, path))
         status = _worse(status, _status(checked))
     if args.index:
-        write_text(args.index, render_index(summaries))
+        command = "racecheck report " + " ".join(shlex.quote(str(a)) for a in argv)
+        write_text(args.index, render_index(summaries, args.index, args.out, command), parents=True)
         print(args.index)
     return status
+
+
+def _check_reports(directory: str) -> int:
+    from racecheck.report.stamp import check_reports, plural
+    results = check_reports(directory)
+    for one in results:
+        print(one.describe())
+    stale = sum(1 for one in results if one.problems)
+    print(f"{plural(len(results), 'report')}: {len(results) - stale} up to date, {stale} stale")
+    return EXIT_MISMATCH if stale else EXIT_OK
 
 
 # -- racecheck diff --------------------------------------------------------------

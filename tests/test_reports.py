@@ -27,7 +27,7 @@ import pytest
 
 from racecheck.cli import build_parser
 from racecheck.explore.check import check_variant
-from racecheck.explore.result import Bounds, Verdict
+from racecheck.explore.result import Bounds, Verdict, default_memory
 from racecheck.explore.schedule import Schedule, parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
 from racecheck.model.program import Program
@@ -55,12 +55,14 @@ def scenario_paths() -> list:
 
 
 def check_file(path: str, **bounds) -> list:
-    """Load a scenario by its path relative to the checkout and check every variant."""
+    """Load a scenario by its path relative to the checkout and check every
+    variant, with the CLI's default bounds (reports name the bounds used)."""
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
         scenario = load_scenario(path)
-        return [check_variant(scenario, v, Bounds(**bounds)) for v in scenario.variants]
+        bounds = Bounds(**{"max_memory": default_memory(), **bounds})
+        return [check_variant(scenario, v, bounds) for v in scenario.variants]
     finally:
         os.chdir(cwd)
 
@@ -384,10 +386,11 @@ def test_mail_turns_typography_into_ascii(extra):
 
 # -- JSON ---------------------------------------------------------------------------------
 
-TOP = {"schema", "schema_version", "file", "title", "source", "description", "variants"}
+TOP = {"schema", "schema_version", "file", "scenario_sha256", "racecheck_version", "title", "source",
+       "description", "variants", "model"}
 VARIANT = {"name", "description", "params", "expected", "verdict", "outcome", "outcome_text", "exit_reason",
-           "exit_reason_text", "reduced", "checked", "statistics", "collision_bound", "violation", "coverage",
-           "frequency"}
+           "exit_reason_text", "reduced", "bounds", "checked", "statistics", "collision_bound", "violation",
+           "coverage", "frequency"}
 STATISTICS = {"states", "transitions", "depth", "violating_states"}
 VIOLATION = {"kind", "name", "message", "description", "property", "reads", "explanation", "schedule", "replay",
              "length", "context_switches", "minimal", "cycle", "diagram", "initial", "steps", "cycle_steps",

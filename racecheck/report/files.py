@@ -61,10 +61,13 @@ def write_reports(checked: list, path: str, out_dir: str) -> list:
     return written
 
 
-def write_text(target: str, text: str) -> None:
-    """Write ``text`` to the file ``target``; a path that cannot be written
-    (a directory, a missing directory, no permission) is a usage error."""
+def write_text(target: str, text: str, parents: bool = False) -> None:
+    """Write ``text`` to the file ``target`` (with ``parents``, creating its
+    directory first); a path that cannot be written (a directory, a missing
+    directory, no permission) is a usage error."""
     try:
+        if parents and os.path.dirname(target):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except OSError as exc:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from html import escape
 
-from racecheck.report.markdown import Chart, Code, Heading, Items, Para, Pre, Table, document, plain
+from racecheck.report.blocks import Chart, Code, Heading, Items, Para, Pre, Table, plain
+from racecheck.report.markdown import document
 from racecheck.report.svg import sequence_chart
 
 CSS = """
@@ -35,6 +36,8 @@ pre { background: #f6f8fa; border: 1px solid #e3e6ea; border-radius: 6px; paddin
 pre.diagram { background: #fbfbf8; }
 pre.sh { background: #1f2328; color: #f6f8fa; border-color: #1f2328; }
 pre.code { border-left: 3px solid #c62828; }
+pre.model { border-left: 3px solid #1a56c4; }
+pre.stamp { background: #fff; color: #57606a; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 14px; }
 th, td { border: 1px solid #d9dde3; padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: #f0f2f5; }

@@ -18,6 +18,8 @@ from racecheck.explore.counterexample import switches
 from racecheck.explore.trace import Row, Trace, TraceStep
 from racecheck.report.diagram import render_rows
 from racecheck.report.markdown import thread_names
+from racecheck.report.model import bounds_json, model_json
+from racecheck.report.stamp import stamp_of
 from racecheck.report.text import outcome_word, replay_command, violation_lines
 from racecheck.scenario.values import format_value
 
@@ -30,10 +32,13 @@ def to_json(checked: list, path: str) -> dict:
     if not checked:
         raise ValueError("a report needs at least one checked variant")
     scenario = checked[0].scenario
+    stamp = stamp_of(path)
     return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "file": path,
+            "scenario_sha256": stamp.sha256, "racecheck_version": stamp.version,
             "title": scenario.title, "source": list(scenario.source),
             "description": scenario.description,
-            "variants": [variant_json(one, path) for one in checked]}
+            "variants": [variant_json(one, path) for one in checked],
+            "model": model_json(scenario)}
 
 
 def variant_json(checked: CheckedVariant, path: str) -> dict:
@@ -43,7 +48,7 @@ def variant_json(checked: CheckedVariant, path: str) -> dict:
             "expected": checked.variant.expect.describe(), "verdict": result.verdict.value,
             "outcome": checked.outcome.name.lower(), "outcome_text": outcome_word(checked.outcome),
             "exit_reason": result.exit_reason.value, "exit_reason_text": result.exit_reason.describe(),
-            "reduced": result.reduced, "checked": list(result.checked),
+            "reduced": result.reduced, "bounds": bounds_json(result), "checked": list(result.checked),
             "statistics": _statistics(checked), "collision_bound": result.collision_bound,
             "violation": violation_json(checked, path) if checked.trace is not None else None,
             "coverage": _coverage(checked.coverage), "frequency": _frequency(checked.frequency)}

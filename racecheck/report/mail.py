@@ -14,11 +14,13 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 
-from racecheck.report.markdown import Chart, Heading, Items, Para, Pre, Table, document, plain
+from racecheck.report.blocks import Chart, Code, Heading, Items, Para, Pre, Table, plain
+from racecheck.report.markdown import document
 
 WIDTH = 75
 _UNDERLINE = {1: "=", 2: "-", 3: "~"}
-_PRE_INDENT = {"diagram": "", "sh": "  ", "code": "    ", "text": "    "}   # diagrams flush left, as in commits
+_PRE_INDENT = {"diagram": "", "sh": "  ", "code": "    ", "text": "    ", "model": "  ",
+               "stamp": ""}   # diagrams flush left, as in commits
 _TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                              "\u2013": "-", "\u2014": "--", "\u2026": "...", "\u2192": "->",
                              "\u2190": "<-", "\u00a0": " ", "\u00d7": "x"})
@@ -40,15 +42,30 @@ def _mail_block(block) -> str:
         return _heading(block)
     if isinstance(block, Para):
         prefix = "WARNING: " if block.style == "warning" else ""
-        return wrap(prefix + plain(block.parts))
+        return _unglue(wrap(prefix + _glued(block.parts)))
     if isinstance(block, Items):
-        return "\n".join(wrap(plain(item), "  - ", "    ") for item in block.items)
+        return "\n".join(_unglue(wrap(_glued(item), "  - ", "    ")) for item in block.items)
     if isinstance(block, Pre):
         indent = _PRE_INDENT[block.kind]
         return "\n".join(indent + ascii_text(line) for line in block.lines)
     if isinstance(block, Table):
         return table_text(block)
     raise TypeError(f"not a report block: {block!r}")
+
+
+_GLUE = "\x00"        # a space that wrapping does not break at
+_SHORT = 30
+
+
+def _glued(parts: tuple) -> str:
+    """Inline parts as text, where a short code span (``count = 0``) is kept
+    on one line: its spaces do not break."""
+    return "".join(p.text.replace(" ", _GLUE) if isinstance(p, Code) and len(p.text) <= _SHORT
+                   else plain((p,)) for p in parts)
+
+
+def _unglue(text: str) -> str:
+    return text.replace(_GLUE, " ")
 
 
 def _heading(block: Heading) -> str:

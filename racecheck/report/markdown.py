@@ -10,19 +10,23 @@ they cannot drift apart::
                                         |-- render_mail       (mail.py)
                                         `-- render_html       (html.py)
 
-What a report holds: the title, sources and description; the variant table;
-then, for each variant, its verdict and
+What a report holds: the title, the stamp (scenario file, SHA-256, racecheck
+version: ``stamp.py``), sources and description; the variant table; then,
+for each variant, its parameters, its bounds, its verdict and
 
 * a violation: the race diagram, the violated property with its expression
   and the values it read (or what failed, or which threads are stuck), the
   counterexample's size (context switches, steps, whether it is minimal),
   the other violations also reachable, and the command that replays each;
-* safe: the statistics, what was checked, and whether partial-order
-  reduction was used;
+* safe: the statistics, what was checked, whether partial-order reduction
+  was used, and what a safe verdict promises;
 * inconclusive: the bound that stopped the search;
 * steps no explored state executed (``CheckedVariant.coverage``), as a
   warning, and how common the violation is (``CheckedVariant.frequency``),
-  when they were computed.
+  when they were computed;
+
+and last the model itself (``model.py``). In Markdown, each race diagram is
+followed by a Mermaid sequence diagram of it (``mermaid.py``).
 
 Nothing in a report varies from run to run (no timings), so committed
 reports can be compared with regenerated ones byte for byte. Markdown text
@@ -32,63 +36,17 @@ is escaped; it does not check that the scenario's own prose is Markdown.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from racecheck.explore.check import CheckedVariant
 from racecheck.explore.result import ExitReason, Verdict
+from racecheck.report.blocks import Chart, Code, Heading, Items, Para, Pre, Table, plain
 from racecheck.report.diagram import render_rows
+from racecheck.report.mermaid import sequence_diagram
+from racecheck.report.model import bounds_parts, model_blocks
+from racecheck.report.stamp import stamp_of
 from racecheck.report.text import (counterexample_phrase, outcome_word, replay_command, table_rows,
                                    verdict_phrase, violation_lines)
 from racecheck.scenario.values import format_value
-
-# -- the blocks -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Code:
-    """An inline code span inside a paragraph, heading or list item."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Heading:
-    level: int                 # 1 the file, 2 a section or variant, 3 a part of one
-    parts: tuple               # str and Code
-    tag: str = ""              # a verdict (safe, violation, inconclusive) to badge it with
-
-
-@dataclass(frozen=True)
-class Para:
-    parts: tuple               # str and Code
-    style: str = ""            # "" or "warning"
-
-
-@dataclass(frozen=True)
-class Items:
-    items: tuple               # each a tuple of str and Code
-
-
-@dataclass(frozen=True)
-class Pre:
-    """Preformatted lines, never wrapped: a diagram, code, or a command."""
-
-    lines: tuple
-    kind: str = "text"         # "diagram", "code", "text" or "sh" (a command to paste)
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: tuple
-    rows: tuple                # tuples of str
-
-
-@dataclass(frozen=True)
-class Chart:
-    """Where a graphical report puts the sequence chart of variant ``index``."""
-
-    index: int
-
 
 # -- the report's content ----------------------------------------------------------
 
@@ -98,12 +56,21 @@ def document(checked: list, path: str) -> list:
     if not checked:
         raise ValueError("a report needs at least one checked variant")
     scenario = checked[0].scenario
-    blocks = [Heading(1, (scenario.title,)), Para(("The racecheck report on ", Code(path), "."))]
+    blocks = [Heading(1, (scenario.title,))] + stamp_blocks(path)
     blocks += _sources(scenario.source) + _description(scenario.description)
     blocks += [Heading(2, ("Variants",)), _variant_table(checked)]
     for index, one in enumerate(checked):
         blocks += variant_blocks(one, path, index)
-    return blocks
+    return blocks + model_blocks(scenario)
+
+
+def stamp_blocks(path: str) -> list:
+    """The scenario file, its SHA-256 and the racecheck version: what the
+    report was made from (``stamp.py`` reads them back to check it)."""
+    return [Para(("The racecheck report on ", Code(path), "; the model it checked is listed at the end. "
+                  "The scenario file's SHA-256 and racecheck's version when it was written (the report "
+                  "command's ", Code("--check"), " option says whether both still match):")),
+            Pre(stamp_of(path).lines(), "stamp")]
 
 
 def _sources(source: tuple) -> list:
@@ -138,7 +105,7 @@ def variant_blocks(checked: CheckedVariant, path: str, index: int = 0) -> list:
     blocks = [Heading(2, _variant_title(checked), result.verdict.value)]
     if checked.variant.description:
         blocks.append(Para(("This variant: ", " ".join(checked.variant.description.split()))))
-    blocks += _params(checked.variant.params)
+    blocks += _params(checked.variant.params) + [Para(bounds_parts(result))]
     blocks.append(Para(("Expected: ", checked.variant.expect.describe(), " (",
                         outcome_word(checked.outcome), ").")))
     if result.verdict is Verdict.VIOLATION:
@@ -229,6 +196,15 @@ def thread_names(checked: CheckedVariant) -> list:
 
 # -- safe and inconclusive ---------------------------------------------------------
 
+def safe_promise(reduced: bool) -> str:
+    """What a safe verdict promises, in two sentences a reader of a mail can check."""
+    reduction = ("; the reduction preserves every checked property, so it cannot hide a violation"
+                 if reduced else "")
+    return ("What safe promises: every interleaving of the threads' atomic steps, with every choose() "
+            "alternative, was covered within the bounds above, and in none of them does a checked "
+            f"property fail{reduction}. It is a statement about the model listed at the end, not about "
+            "the code the model stands for.")
+
 
 def _safe_blocks(checked: CheckedVariant) -> list:
     result = checked.exploration
@@ -246,10 +222,13 @@ def _how_blocks(checked: CheckedVariant) -> list:
     result = checked.exploration
     if result.reduced:
         how = ("Partial-order reduction was used: interleavings that differ only in the order of "
-               "independent steps were explored once (docs/reduction.md says why no violation is lost).")
+               "independent steps were explored once, and states that differ only in values no thread "
+               "reads again were stored once.")
     else:
         how = "Every interleaving was explored (no partial-order reduction)."
     blocks = [Para((how,)), Para(("Checked:",)), Items(tuple((item,) for item in result.checked))]
+    if result.verdict is Verdict.SAFE:
+        blocks.append(Para((safe_promise(result.reduced),)))
     if result.collision_bound is not None:
         blocks.append(Para(("States were stored as 64-bit fingerprints; the probability that a "
                             f"collision hid a state is at most {result.collision_bound:.1e}.",)))
@@ -330,25 +309,25 @@ def _dedent(lines: list) -> tuple:
     return tuple(line[margin:] for line in lines)
 
 
-def plain(parts: tuple) -> str:
-    """Inline parts as plain text."""
-    return "".join(p.text if isinstance(p, Code) else p for p in parts)
-
-
 # -- Markdown ----------------------------------------------------------------------
 
 
 def render_markdown(checked: list, path: str) -> str:
     """The Markdown report for one scenario file."""
-    return markdown_blocks(document(checked, path))
+    return markdown_blocks(document(checked, path), checked)
 
 
-def markdown_blocks(blocks: list) -> str:
-    out = [_markdown_block(block) for block in blocks if not isinstance(block, Chart)]
+def markdown_blocks(blocks: list, checked: list | None = None) -> str:
+    """Blocks as Markdown; a ``Chart`` becomes a Mermaid sequence diagram of
+    ``checked[index]`` (and is left out when ``checked`` is not given)."""
+    out = [_markdown_block(block, checked) for block in blocks if checked is not None or not isinstance(block, Chart)]
     return "\n\n".join(out) + "\n"
 
 
-def _markdown_block(block) -> str:
+def _markdown_block(block, checked: list | None = None) -> str:
+    if isinstance(block, Chart):
+        return ("The same counterexample as a sequence diagram (an arrow is a write to shared state):\n\n"
+                + _md_fence(Pre(tuple(sequence_diagram(checked[block.index])), "mermaid")))
     if isinstance(block, Heading):
         return "#" * block.level + " " + _md_inline(block.parts)
     if isinstance(block, Para):
@@ -363,7 +342,8 @@ def _markdown_block(block) -> str:
     raise TypeError(f"not a report block: {block!r}")
 
 
-_LANG = {"sh": "sh", "code": "python", "diagram": "text", "text": "text"}
+_LANG = {"sh": "sh", "code": "python", "diagram": "text", "text": "text", "model": "text", "stamp": "text",
+         "mermaid": "mermaid"}
 
 
 def _md_fence(block: Pre) -> str:
@@ -388,14 +368,14 @@ def _md_inline(parts: tuple) -> str:
     """Inline text on one line: a line break inside it (an assert message
     may hold one) could start a heading or a list in the middle of a
     paragraph; Markdown shows a line break there as a space anyway."""
-    return "".join(_md_code(_one_line(p.text)) if isinstance(p, Code) else md_escape(_one_line(p)) for p in parts)
+    return "".join(md_code(_one_line(p.text)) if isinstance(p, Code) else md_escape(_one_line(p)) for p in parts)
 
 
 def _one_line(text: str) -> str:
     return re.sub(r"[ \t]*(?:\r\n|[\r\n])[ \t]*", " ", text)
 
 
-def _md_code(text: str) -> str:
+def md_code(text: str) -> str:
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
