@@ -181,7 +181,8 @@ def test_base_scenario_is_valid(tmp_path, capsys):
 def test_yaml_syntax_error(tmp_path, capsys):
     text = edit("title: two threads increment a shared counter", "title: a: b")
     path, run = check(tmp_path, capsys, text)
-    assert_refused(run, path, text, ": b", "YAML syntax error: mapping values are not allowed here")
+    assert_refused(run, path, text, ": b", "YAML syntax error: a second ': ' on one line")
+    assert run.err.splitlines()[-1] == "hint: quote the value if it contains ': ' (title: '...')"
 
 
 def test_unknown_top_level_key_suggests_closest(tmp_path, capsys):
@@ -351,7 +352,7 @@ def test_construct_outside_the_code_language(tmp_path, capsys, code, needle, phr
     ("  counter: 0\n", "  len: 0\n", "len: 0", "built-in name of the code language"),
     ("rec: {busy: false, owner: 0}", "rec: {<<: {busy: false}, owner: 0}", "<<", "'<<' is not a valid field name"),
     ("locals: {tmp: 0}", "locals: {tmp: 0, counter: 1}", "counter: 1", "is also a shared variable"),
-    ("slots: [0, 0]", "slots: *nope", "*nope", "undefined alias 'nope'"),
+    ("slots: [0, 0]", "slots: *nope", "*nope", "'*nope' is an alias to an anchor '&nope' that is not defined"),
     ("        label: store", "        label: end", "end", "'end' is reserved"),
     ("  locked:\n", "  'a b':\n", "'a b'", "not a valid variant name"),
     ("expect: {violation: both_counted}", "expect: {violation: both_counted, x: 1}", "x: 1", "unknown key 'x' in expect"),
@@ -1207,7 +1208,7 @@ def test_bug_position_of_alias_bomb(tmp_path, capsys):
 def test_bug_two_yaml_documents_message(tmp_path, capsys):
     text = BASE + "---\nfoo: 1\n"
     path, run = check(tmp_path, capsys, text)
-    assert_refused(run, path, text, "---", "single document")
+    assert_refused(run, path, text, "---", "a second YAML document ('---'): a scenario file holds one")
 
 
 def test_bug_step_without_step_key_hint(tmp_path, capsys):
