@@ -123,9 +123,11 @@ def assignment_in_condition(text: str) -> tuple | None:
         return None
     target, value = body[0].targets[0], body[0].value
     line = text.splitlines()[target.end_lineno - 1]
-    col = line.index("=", len(line.encode("utf-8")[:target.end_col_offset].decode("utf-8", "replace")))
-    left, right = ast.get_source_segment(text, target), ast.get_source_segment(text, value)
-    return target.end_lineno, col, f"to compare, write '{left} == {right}'"
+    end = len(line.encode("utf-8")[:target.end_col_offset].decode("utf-8", "replace"))
+    col = line.find("=", end)
+    left = ast.get_source_segment(text, target) or "x"
+    right = " ".join((ast.get_source_segment(text, value) or "...").split())
+    return target.end_lineno, col if col >= 0 else end, f"to compare, write '{left} == {right}'"
 
 
 def equality_as_assignment(node, text: str) -> str | None:

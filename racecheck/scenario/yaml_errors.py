@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+import yaml
+
 _FOUND = re.compile(r"but (?:found|got) (?:'(?P<token>.*)'|(?P<other>\S+))$")
 _CLOSE = {"flow sequence": ("[", "]"), "flow mapping": ("{", "}")}
 
@@ -67,7 +69,8 @@ def _reserved_character(exc, context, problem, lines):
 def _unclosed_quote(exc, context, problem, lines):
     if "escape character" in problem:
         char = problem.rsplit(" ", 1)[-1].strip("'")
-        return exc.problem_mark, f"'\\{char}' is not an escape sequence YAML knows (in a double-quoted string)", \
+        mark = exc.problem_mark                    # at the character after the backslash
+        return _Mark(mark.line, max(mark.column - 1, 0)), f"'\\{char}' is not an escape sequence YAML knows (in a double-quoted string)", \
             "use single quotes, where '\\' is an ordinary character, or write '\\\\'"
     if context != "while scanning a quoted scalar" or exc.context_mark is None:
         return None
@@ -125,6 +128,12 @@ def _block_end(exc, context, problem, lines):
         return mark, f"'{token}' closes nothing: no '{'[' if token == ']' else '{'}' is open here", \
             "remove it, or open the list or mapping it should close"
     if token == "<scalar>":
+        opened = _quote_start(lines, mark)
+        if opened is not None and opened.line < mark.line:
+            quote = _line(lines, opened)[opened.column]
+            return opened, (f"the {quote} opened here is closed only at line {mark.line + 1}, column "
+                            f"{mark.column} (a quoted value may span lines), and text follows it there"), \
+                f"end the string with {quote} on the line where it starts"
         return mark, "text after the end of a quoted value", "quote the whole value, or remove the text after it"
     if token == "?" and "collection" in context:
         return mark, "a 'key:' line among the '- ' items of a list", \
@@ -151,6 +160,29 @@ def _alias(exc, context, problem, lines):
         return None
     return exc.problem_mark, f"'*{match.group(1)}' is an alias to an anchor '&{match.group(1)}' that is not defined", \
         "quote the value if the '*' is meant as text"
+
+
+class _Mark:
+    """A position in PyYAML's terms: line and column from 0."""
+
+    def __init__(self, line: int, column: int):
+        self.line, self.column = line, column
+
+
+def _quote_start(lines, mark):
+    """Where the quoted value that ends just before ``mark`` starts, or None."""
+    tokens = yaml.scan("\n".join(lines))
+    last = None
+    try:
+        for token in tokens:
+            if token.start_mark.index >= mark.index:
+                break
+            last = token
+    except yaml.YAMLError:
+        pass
+    if isinstance(last, yaml.ScalarToken) and last.style in ("'", '"'):
+        return last.start_mark
+    return None
 
 
 def _line_above(lines, line: int) -> int:
