@@ -33,7 +33,8 @@ def explain(exc, lines) -> tuple:
     context, problem = exc.context or "", exc.problem or ""
     mark = exc.problem_mark or exc.context_mark
     for rule in (_tab, _reserved_character, _unclosed_quote, _unclosed_bracket,
-                 _colon_in_value, _no_colon, _block_end, _documents, _alias):
+                 _colon_in_value, _no_colon, _block_end, _documents, _alias, _anchor, _block_header,
+                 _empty_item, _after_document, _not_here):
         found = rule(exc, context, problem, lines)
         if found is not None:
             return found
@@ -128,13 +129,8 @@ def _block_end(exc, context, problem, lines):
         return mark, f"'{token}' closes nothing: no '{'[' if token == ']' else '{'}' is open here", \
             "remove it, or open the list or mapping it should close"
     if token == "<scalar>":
-        opened = _quote_start(lines, mark)
-        if opened is not None and opened.line < mark.line:
-            quote = _line(lines, opened)[opened.column]
-            return opened, (f"the {quote} opened here is closed only at line {mark.line + 1}, column "
-                            f"{mark.column} (a quoted value may span lines), and text follows it there"), \
-                f"end the string with {quote} on the line where it starts"
-        return mark, "text after the end of a quoted value", "quote the whole value, or remove the text after it"
+        return _quote_spanning_lines(lines, mark) or \
+            (mark, "text after the end of a quoted value", "quote the whole value, or remove the text after it")
     if token == "?" and "collection" in context:
         return mark, "a 'key:' line among the '- ' items of a list", \
             "start it with '- ' to make it an item, or indent it under the item it belongs to"
@@ -145,6 +141,73 @@ def _block_end(exc, context, problem, lines):
     return mark, (f"wrong indentation: this line is indented {spaces} space{'s' if spaces != 1 else ''}, "
                   "which matches no mapping or list around it"), \
         "keys of one mapping, and the '- ' items of one list, start in the same column"
+
+
+def _anchor(exc, context, problem, lines):
+    if context not in ("while scanning an anchor", "while scanning an alias"):
+        return None
+    char = "&" if "anchor" in context else "*"
+    return exc.context_mark, (f"'{char}' starts a YAML {context.rsplit(' ', 1)[1]} here, and a name must "
+                              "follow it"), "quote the value if the character is meant as text"
+
+
+def _block_header(exc, context, problem, lines):
+    if context != "while scanning a block scalar":
+        return None
+    mark = exc.context_mark
+    char = _line(lines, mark)[mark.column:mark.column + 1] or "|"
+    return exc.problem_mark, f"text after '{char}' on its line: the text of a '{char}' block starts on the next line", \
+        f"move it to the next line, indented more than the key; to write it on one line, leave out the '{char}'"
+
+
+def _empty_item(exc, context, problem, lines):
+    if context not in ("while parsing a flow node", "while parsing a block node"):
+        return None
+    found = _FOUND.search(problem)
+    token = (found.group("token") or found.group("other")) if found else "?"
+    if context == "while parsing a block node":
+        return exc.problem_mark, f"'{token}' cannot start a value here", "quote the value if it is text"
+    return exc.problem_mark, f"a value is missing before this '{token}'", \
+        "remove the extra ',' or write the missing value"
+
+
+_NOT_HERE = {
+    "sequence entries are not allowed here": (
+        "a '- ' list item cannot start on the line of its key",
+        "start the list on the next line, indented, or write it as [a, b]"),
+    "mapping keys are not allowed here": (
+        "'?' starts a complex YAML key", "quote the value if it is text"),
+}
+
+
+def _not_here(exc, context, problem, lines):
+    if context == "while scanning a directive":
+        return exc.context_mark, "'%' at the start of a line starts a YAML directive", \
+            "remove the '%', or quote the value it begins"
+    if problem not in _NOT_HERE:
+        return None
+    return (exc.problem_mark,) + _NOT_HERE[problem]
+
+
+def _after_document(exc, context, problem, lines):
+    if not problem.startswith("expected '<document start>'"):
+        return None
+    mark = exc.problem_mark
+    return _quote_spanning_lines(lines, mark) or \
+        (mark, "text after the end of the scenario's top-level mapping",
+         "check the indentation and the quotes of the lines above")
+
+
+def _quote_spanning_lines(lines, mark):
+    """A quoted value opened on an earlier line and closed just before ``mark``,
+    reported at its opening quote (text follows its close); else None."""
+    opened = _quote_start(lines, mark)
+    if opened is None or opened.line >= mark.line:
+        return None
+    quote = _line(lines, opened)[opened.column]
+    return opened, (f"the {quote} opened here is closed only at line {mark.line + 1}, column "
+                    f"{mark.column} (a quoted value may span lines), and text follows it there"), \
+        f"end the string with {quote} on the line where it starts"
 
 
 def _documents(exc, context, problem, lines):
@@ -171,6 +234,8 @@ class _Mark:
 
 def _quote_start(lines, mark):
     """Where the quoted value that ends just before ``mark`` starts, or None."""
+    if mark is None:
+        return None
     tokens = yaml.scan("\n".join(lines))
     last = None
     try:
