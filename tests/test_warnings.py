@@ -322,3 +322,16 @@ def test_dependency_list_matches_pyproject():
         declared = tomllib.load(handle)["project"]["dependencies"]
     names = sorted(d.split(">")[0].split("=")[0].split("<")[0].strip() for d in declared)
     assert sorted(DEPENDENCIES.values()) == names
+
+
+def test_the_documented_warning_is_what_racecheck_prints(tmp_path, capsys, monkeypatch):
+    text = ("racecheck: 1\ntitle: a lock\nstate:\n  inside: 0\n  locked: no\nthreads:\n  worker:\n    steps:\n"
+            "      - step: spin_lock(&lock)\n        await: not locked\n        do: locked = True\n")
+    (tmp_path / "scenario.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    from test_bad_input import run_cli
+    run = run_cli(capsys, "scenario.yaml")
+    assert "violation of deadlock" in run.out
+    with open(os.path.join(ROOT, "docs", "format.md"), encoding="utf-8") as handle:
+        doc = handle.read()
+    assert "```\n" + run.err + "```\n" in doc, run.err
