@@ -235,10 +235,10 @@ def _end_progress(options: dict) -> None:
         sys.stderr.flush()
 
 
-def _load(path: str):
+def _load(path: str, warn: bool = True):
     """Load a scenario; print its warnings (they change no exit status) on stderr."""
     scenario = load_scenario(path)
-    for warning in scenario.warnings:
+    for warning in scenario.warnings if warn else ():
         print(warning.render(), file=sys.stderr)
     return scenario
 
@@ -254,9 +254,9 @@ def _variants(path: str, scenario, variant_name: str | None) -> tuple:
     return variants
 
 
-def _load_variants(path: str, variant_name: str | None):
+def _load_variants(path: str, variant_name: str | None, warn: bool = True):
     """The scenario and the variants to check; ScenarioError/UsageError if not."""
-    scenario = _load(path)
+    scenario = _load(path, warn)
     return scenario, _variants(path, scenario, variant_name)
 
 
@@ -360,10 +360,10 @@ def _diff(argv) -> int:
     else:
         raise UsageError("diff takes two scenarios (OLD NEW), or one file and --variants OLD NEW")
     checked = []
-    for path, variant in sides:
+    for n, (path, variant) in enumerate(sides):
         if not os.path.lexists(path):
             raise UsageError(f"no such file: {path}")
-        scenario, variants = _load_variants(path, variant)
+        scenario, variants = _load_variants(path, variant, warn=n == 0 or path != sides[0][0])
         checked.append([check_variant(scenario, v, bounds, **options) for v in variants])
         _end_progress(options)
     labels = [f"{p}::{v}" if v and not args.variants else (v or p) for p, v in sides]
