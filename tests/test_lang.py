@@ -232,3 +232,9 @@ def test_a_thread_name_in_code_is_named_as_such(tmp_path, capsys, code, needle, 
     path, run = check(tmp_path, capsys, text)
     assert_refused(run, path, text, needle, phrase, hint=None, after="  dec:")
     assert run.err.splitlines()[-1].startswith("hint: that is a thread's name"), run.err
+
+
+def test_a_comprehension_variable_named_like_a_thread_reads_its_own_fields(tmp_path, capsys):
+    text = edit(CODE_LINE, "do: tmp = sum(inc.owner for inc in [rec, rec])")
+    _, run = check(tmp_path, capsys, text)
+    assert run.err == "" and run.status != 2, run.err         # loads; the verdict is another matter

@@ -318,7 +318,7 @@ class _Checker:
         elif kind is ast.Name:
             self.name(node, bound)
         elif kind is ast.Attribute:
-            self.other_thread(node)
+            self.other_thread(node, bound)
             self.attribute_name(node)
             self.expr(node.value, depth, bound)
         elif kind is ast.Subscript:
@@ -390,10 +390,10 @@ class _Checker:
                                                     did_you_mean(name, self.scope.readable() | set(bound)))
         raise self.error(node, message, hint)
 
-    def other_thread(self, node) -> None:
+    def other_thread(self, node, bound: frozenset = frozenset()) -> None:
         """Refuse ``inc.x`` where ``inc`` is a thread: locals are private."""
         base = node.value
-        if not isinstance(base, ast.Name) or base.id in self.scope.readable():
+        if not isinstance(base, ast.Name) or base.id in bound or base.id in self.scope.readable():
             return
         names = dict(self.scope.private).get(base.id)
         if names is None:
