@@ -9,10 +9,13 @@ errors a hand-written file runs into to a position, a message and a hint:
 * a line indented like no mapping or list around it;
 * a line indented more than the one above, which YAML reads as the
   continuation of that line's value;
-* a ``[``, ``{`` or quote that is never closed, reported where it was opened;
+* a ``[``, ``{`` or quote that is never closed, reported where it was opened
+  (also a quoted value that runs on over lines to a quote far below);
 * a value holding ``': '``, or starting with a character YAML reserves
-  (``@``, a backtick), which must be quoted;
-* a line that is not ``key: value`` inside a mapping.
+  (``@``, ``%``, ``&``, ``*``, a backtick), which must be quoted;
+* a line that is not ``key: value`` inside a mapping;
+* text after ``|`` or ``>`` on its line, ``- `` on the line of its key, an
+  empty item in ``[...]``, a second document.
 
 Anything else keeps PyYAML's own problem text, at PyYAML's position.
 """
@@ -240,7 +243,7 @@ def _quote_start(lines, mark):
     last = None
     try:
         for token in tokens:
-            if token.start_mark.index >= mark.index:
+            if (token.start_mark.line, token.start_mark.column) >= (mark.line, mark.column):
                 break
             last = token
     except yaml.YAMLError:
