@@ -2,7 +2,8 @@
 
 Exit status: 0 every checked variant got the verdict it expects; 1 some did
 not; 2 bad input or usage; 3 a bound was hit before a verdict, and nothing
-mismatched; 70 an internal error of racecheck; 130 interrupted.
+mismatched; 69 a package racecheck needs is not installed; 70 an internal
+error of racecheck; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shlex
 import sys
 
 from racecheck import __version__
-from racecheck.errors import InternalError, ScenarioError, UsageError
+from racecheck.errors import InternalError, MissingDependency, ScenarioError, UsageError, did_you_mean
 from racecheck.explore.check import check_variant, select_variants
 from racecheck.explore.result import Bounds, ExitReason, Outcome, default_memory, parse_size
 from racecheck.explore.schedule import parse_schedule
@@ -25,6 +26,7 @@ from racecheck.report.text import describe_end, render_table, render_variant
 from racecheck.scenario.loader import load_scenario, looks_like_scenario
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_BOUND, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 70, 130
+EXIT_MISSING = MissingDependency.EXIT_STATUS      # 69
 
 DESCRIPTION = """\
 Explore every interleaving of the threads in racecheck scenario files and
@@ -39,6 +41,7 @@ exit status:
   2    bad input: a scenario file or an argument that cannot be used
   3    a bound (--max-states, --max-depth, --timeout, --max-memory) was hit
        before a verdict, and nothing mismatched
+  69   a package racecheck needs is not installed (pip install -e .)
   70   internal error in racecheck (please report it with the scenario file)
   130  interrupted
 
@@ -169,6 +172,13 @@ def main(argv=None) -> int:
     except InternalError as exc:
         _internal(str(exc))
         return EXIT_INTERNAL
+    except ModuleNotFoundError as exc:       # a dependency imported late (report, export)
+        missing = MissingDependency.of(exc)
+        if missing is None:
+            _internal(f"{type(exc).__name__}: {exc}")
+            return EXIT_INTERNAL
+        print(missing.render(), file=sys.stderr)
+        return EXIT_MISSING
     except Exception as exc:                 # noqa: BLE001 - the last line of defence
         _internal(f"{type(exc).__name__}: {exc}")
         return EXIT_INTERNAL
@@ -240,14 +250,29 @@ def _end_progress(options: dict) -> None:
         sys.stderr.flush()
 
 
-def _load_variants(path: str, variant_name: str | None):
-    """The scenario and the variants to check; ScenarioError/UsageError if not."""
+def _load(path: str, warn: bool = True):
+    """Load a scenario; print its warnings (they change no exit status) on stderr."""
     scenario = load_scenario(path)
+    for warning in scenario.warnings if warn else ():
+        print(warning.render(), file=sys.stderr)
+    return scenario
+
+
+def _variants(path: str, scenario, variant_name: str | None) -> tuple:
+    """The variants to check; UsageError, with the closest name, when there is no such one."""
     variants = select_variants(scenario, variant_name)
     if variants is None:
-        names = ", ".join(v.name for v in scenario.variants if v.name) or "(none)"
-        raise UsageError(f"{path}: no variant named '{variant_name}'; its variants are: {names}")
-    return scenario, variants
+        names = [v.name for v in scenario.variants if v.name]
+        close = did_you_mean(variant_name, names)
+        raise UsageError(f"{path}: no variant named '{variant_name}'; "
+                         f"{close + ' ' if close else ''}its variants are: {', '.join(names) or '(none)'}")
+    return variants
+
+
+def _load_variants(path: str, variant_name: str | None, warn: bool = True):
+    """The scenario and the variants to check; ScenarioError/UsageError if not."""
+    scenario = _load(path, warn)
+    return scenario, _variants(path, scenario, variant_name)
 
 
 def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: dict) -> int:
@@ -373,10 +398,10 @@ def _diff(argv) -> int:
     else:
         raise UsageError("diff takes two scenarios (OLD NEW), or one file and --variants OLD NEW")
     checked = []
-    for path, variant in sides:
+    for n, (path, variant) in enumerate(sides):
         if not os.path.lexists(path):
             raise UsageError(f"no such file: {path}")
-        scenario, variants = _load_variants(path, variant)
+        scenario, variants = _load_variants(path, variant, warn=n == 0 or path != sides[0][0])
         checked.append([check_variant(scenario, v, bounds, **options) for v in variants])
         _end_progress(options)
     labels = [f"{p}::{v}" if v and not args.variants else (v or p) for p, v in sides]
@@ -426,14 +451,11 @@ def _export(argv) -> int:
 
 
 def _replay(path: str, variant_name: str | None, text: str) -> int:
-    scenario = load_scenario(path)
+    scenario = _load(path)
     if variant_name is None and len(scenario.variants) > 1:
         names = ", ".join(v.name for v in scenario.variants)
         raise UsageError(f"{path} has several variants ({names}); choose one with --variant")
-    variants = select_variants(scenario, variant_name)
-    if variants is None:
-        names = ", ".join(v.name for v in scenario.variants if v.name) or "(none)"
-        raise UsageError(f"{path}: no variant named '{variant_name}'; its variants are: {names}")
+    variants = _variants(path, scenario, variant_name)
     program = Program(scenario, variants[0])
     schedule = parse_schedule(text, [t.name for t in program.threads])
     trace = replay(program, schedule)

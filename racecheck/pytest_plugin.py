@@ -27,6 +27,10 @@ How a verdict maps to a test outcome:
 
 A file that cannot be loaded is a collection error whose text is the
 loader's ``FILE:LINE:COL: message`` with the caret line, no traceback.
+A loader warning (input that loads but looks like a mistake) is issued as a
+``ScenarioFileWarning`` at the file and line, so it appears in pytest's
+warnings summary (and ``-W error::racecheck.pytest_plugin.ScenarioFileWarning``
+makes it fail the collection).
 
 Bounds come from the ini file (``pytest.ini``, ``tox.ini``, ``setup.cfg`` or
 ``[tool.pytest.ini_options]`` in ``pyproject.toml``), or ``-o NAME=VALUE``:
@@ -42,6 +46,7 @@ verdicts itself. It does not import ``cli``.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import pytest
@@ -159,12 +164,24 @@ def _display_path(path) -> str:
     return absolute if outside else relative
 
 
+class ScenarioFileWarning(UserWarning):
+    """A scenario loads, but something in it looks like a mistake."""
+
+    def __init__(self, warning):
+        text = f"{warning.message}\nhint: {warning.hint}" if warning.hint else warning.message
+        super().__init__(text)
+        self.warning = warning            # the loader's ScenarioWarning, with its position
+
+
 class ScenarioFile(pytest.File):
     """One scenario file; its items are its variants, in file order."""
 
     def collect(self):
         display = _display_path(self.path)
         scenario = load_scenario(display)     # ScenarioError: see repr_failure
+        for warning in scenario.warnings:
+            warnings.warn_explicit(ScenarioFileWarning(warning), ScenarioFileWarning,
+                                   warning.pos.file, warning.pos.line)
         stem = self.path.stem
         self.extra_keyword_matches.add(stem)
         for variant in scenario.variants:
@@ -176,7 +193,9 @@ class ScenarioFile(pytest.File):
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, ScenarioError):
             return excinfo.value.render()
-        return super().repr_failure(excinfo, style)
+        if isinstance(excinfo.value, ScenarioFileWarning):      # -W error: a warning made an error
+            return excinfo.value.warning.render()
+        return super().repr_failure(excinfo)      # a Collector's takes no style
 
 
 class VariantFailed(Exception):

@@ -181,7 +181,70 @@ def test_base_scenario_is_valid(tmp_path, capsys):
 def test_yaml_syntax_error(tmp_path, capsys):
     text = edit("title: two threads increment a shared counter", "title: a: b")
     path, run = check(tmp_path, capsys, text)
-    assert_refused(run, path, text, ": b", "YAML syntax error: mapping values are not allowed here")
+    assert_refused(run, path, text, ": b", "YAML syntax error: a second ': ' on one line")
+    assert run.err.splitlines()[-1] == "hint: quote the value if it contains ': ' (title: '...')"
+
+
+# YAML syntax errors: (old, new, where the error is, message, last line of the hint).
+# PyYAML's own wording ('while parsing', '<block end>') must not reach the user.
+YAML_SLIPS = {
+    "tab": ("  counter: 0\n", "\tcounter: 0\n", "\tcounter",
+            "a tab character in the indentation: YAML indents and separates with spaces only",
+            "replace the tab with spaces (set your editor to insert spaces for this file)"),
+    "tab-between-words": ("  counter: 0\n", "  counter:\t0\n", "\t0",
+                          "a tab character between words", None),
+    "indented-less": ("  lock: false\n", " lock: false\n", "lock: false",
+                      "wrong indentation: this line is indented 1 space, which matches no mapping or list around it",
+                      "keys of one mapping, and the '- ' items of one list, start in the same column"),
+    "indented-more": ("  lock: false\n", "   lock: false\n", ": false",
+                      "this line is indented more than line 6, so YAML reads it as the continuation of that "
+                      "line's value", "indent it like the keys it belongs with (2 spaces here?)"),
+    "list-item-out-of-line": ("      - step: tmp = counter\n", "     - step: tmp = counter\n", "- step: tmp = c",
+                              "wrong indentation: this line is indented 5 spaces", None),
+    "unclosed-brace": ("rec: {busy: false, owner: 0}", "rec: {busy: false, owner: 0", "{busy",
+                       "the '{' opened here is never closed (YAML reached line 9 looking for '}')",
+                       "close it with '}', or check for a missing ',' between its items"),
+    "unclosed-bracket-at-end": ("    expect: safe\n", "    expect: [safe\n", "[safe",
+                                "the '[' opened here is never closed (YAML reached the end of the file "
+                                "looking for ']')", None),
+    "unclosed-quote": ("title: two threads", "title: 'two threads", "'two",
+                       "the ' opened here is closed only at line 17, column 24 (a quoted value may span lines), "
+                       "and text follows it there", "end the string with ' on the line where it starts"),
+    "unclosed-quote-at-end": ("    expect: safe\n", "    expect: 'safe\n", "'safe",
+                              "the ' opened here is never closed", "end the string with ' on the same line"),
+    "missing-comma": ("rec: {busy: false, owner: 0}", "rec: {busy: false owner: 0}", ": 0}",
+                      "expected ',' or '}' in the {...} opened at column 8",
+                      "separate items with ', ' and keys from values with ': '"),
+    "no-colon": ("  lock: false\n", "  lock false\n", "lock false",
+                 "this line is not 'key: value', but it is inside a mapping", None),
+    "stray-bracket": ("slots: [0, 0]", "slots: [0, 0]]", "]\nthreads", "']' closes nothing", None),
+    "text-after-pipe": ("        do: |\n          if mode == 'locked':\n              lock = True",
+                        "        do: |if mode == 'locked':\n              lock = True", "if mode",
+                        "text after '|' on its line: the text of a '|' block starts on the next line", None),
+    "empty-item": ("slots: [0, 0]", "slots: [0, , 0]", ", 0]", "a value is missing before this ','",
+                   "remove the extra ',' or write the missing value"),
+    "list-on-key-line": ("    copies: 2\n", "    copies: - 2\n", "- 2",
+                         "a '- ' list item cannot start on the line of its key", None),
+    "lone-ampersand": ("title: two threads", "title: & two threads", "& two",
+                       "'&' starts a YAML anchor here, and a name must follow it", None),
+    "at-sign": ("title: two threads", "title: @two threads", "@two",
+                "'@' cannot start a plain value in YAML", "quote the value: key: '...'"),
+    "bad-escape": ("title: two threads increment a shared counter", 'title: "two \\q"', "\\q",
+                   "'\\q' is not an escape sequence YAML knows", None),
+}
+
+
+@pytest.mark.parametrize("slip", YAML_SLIPS, ids=str)
+def test_yaml_syntax_error_in_plain_words(tmp_path, capsys, slip):
+    old, new, needle, phrase, hint = YAML_SLIPS[slip]
+    text = edit(old, new)
+    path, run = check(tmp_path, capsys, text)
+    assert_refused(run, path, text, needle, f"YAML syntax error: {phrase}", hint=None)
+    assert "while parsing" not in run.err and "<block" not in run.err and "while scanning" not in run.err
+    if hint is not None:
+        assert run.err.splitlines()[-1] == f"hint: {hint}", run.err
+    else:
+        assert run.err.splitlines()[-1].startswith("hint: "), run.err
 
 
 def test_unknown_top_level_key_suggests_closest(tmp_path, capsys):
@@ -351,7 +414,7 @@ def test_construct_outside_the_code_language(tmp_path, capsys, code, needle, phr
     ("  counter: 0\n", "  len: 0\n", "len: 0", "built-in name of the code language"),
     ("rec: {busy: false, owner: 0}", "rec: {<<: {busy: false}, owner: 0}", "<<", "'<<' is not a valid field name"),
     ("locals: {tmp: 0}", "locals: {tmp: 0, counter: 1}", "counter: 1", "is also a shared variable"),
-    ("slots: [0, 0]", "slots: *nope", "*nope", "undefined alias 'nope'"),
+    ("slots: [0, 0]", "slots: *nope", "*nope", "'*nope' is an alias to an anchor '&nope' that is not defined"),
     ("        label: store", "        label: end", "end", "'end' is reserved"),
     ("  locked:\n", "  'a b':\n", "'a b'", "not a valid variant name"),
     ("expect: {violation: both_counted}", "expect: {violation: both_counted, x: 1}", "x: 1", "unknown key 'x' in expect"),
@@ -638,12 +701,6 @@ def test_too_many_steps_counting_copies(tmp_path, capsys, copies, steps):
 def test_top_level_not_a_mapping(tmp_path, capsys, text):
     path, run = check(tmp_path, capsys, text)
     assert_refused(run, path, text, text[0], "the scenario's top level must be a mapping")
-
-
-def test_tab_indentation(tmp_path, capsys):
-    text = edit("  counter: 0\n", "\tcounter: 0\n")
-    path, run = check(tmp_path, capsys, text)
-    assert_refused(run, path, text, "\tcounter", "YAML syntax error")
 
 
 def test_code_nested_too_deeply(tmp_path, capsys):
@@ -1207,7 +1264,7 @@ def test_bug_position_of_alias_bomb(tmp_path, capsys):
 def test_bug_two_yaml_documents_message(tmp_path, capsys):
     text = BASE + "---\nfoo: 1\n"
     path, run = check(tmp_path, capsys, text)
-    assert_refused(run, path, text, "---", "single document")
+    assert_refused(run, path, text, "---", "a second YAML document ('---'): a scenario file holds one")
 
 
 def test_bug_step_without_step_key_hint(tmp_path, capsys):

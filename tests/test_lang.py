@@ -151,3 +151,90 @@ def test_error_position_points_into_the_block(program):
         run_code(program, "x = 1\nout = nosuch + 1")
     # the do block starts on line 15 of HEADER at column 11; line 2 of the code
     assert (info.value.pos.line, info.value.pos.col) == (17, 17)
+
+
+# -- slips a newcomer makes: refused with a hint saying what was meant ----------
+
+from test_bad_input import BASE, CODE_LINE, assert_refused, check, edit  # noqa: E402
+
+
+@pytest.mark.parametrize("old, new, needle, where_", [
+    ("await: mode == 'racy' or not lock", "await: counter = 1", "= 1", "step 'lock()' of thread 'inc' (await)"),
+    ("in_range: counter <= 2", "in_range: counter = 2", "= 2", "invariant 'in_range'"),
+    ("both_counted: counter == 2", "both_counted: counter = 2", "= 2", "final 'both_counted'"),
+    ("      - step: unlock()\n", "      - if: tmp = 1\n        then: [{step: s}]\n      - step: unlock()\n", "= 1",
+     "an if condition of thread 'inc'"),
+    ("      - step: unlock()\n", "      - while: rec.owner = 1\n        steps: [{step: s}]\n      - step: unlock()\n",
+     "= 1", "a while condition of thread 'inc'"),
+])
+def test_assignment_in_a_condition_suggests_equality(tmp_path, capsys, old, new, needle, where_):
+    text = edit(old, new)
+    path, run = check(tmp_path, capsys, text)
+    assert_refused(run, path, text, needle, f"'=' assigns, but this is a condition ({where_})", hint=None,
+                   after=new.split(": ", 1)[1].split("\n")[0])
+    left, right = new.split(": ", 1)[1].split("\n")[0].split(" = ")
+    assert run.err.splitlines()[-1] == f"hint: to compare, write '{left} == {right}'", run.err
+
+
+def test_equality_as_a_statement_suggests_assignment(tmp_path, capsys):
+    text = edit(CODE_LINE, "do: tmp == counter")
+    path, run = check(tmp_path, capsys, text)
+    assert_refused(run, path, text, "tmp == counter", "'==' compares, and its result is not used", hint=None)
+    assert run.err.splitlines()[-1] == "hint: to assign, write 'tmp = counter'"
+
+
+@pytest.mark.parametrize("word, python", [("true", "True"), ("false", "False"), ("TRUE", "True"),
+                                          ("yes", "True"), ("off", "False"), ("null", "None")])
+def test_yaml_spelling_of_a_constant_in_code_suggests_python(tmp_path, capsys, word, python):
+    text = edit(CODE_LINE, f"do: tmp = {word}")
+    path, run = check(tmp_path, capsys, text)
+    assert_refused(run, path, text, f"{word}\n", f"unknown variable '{word}'", hint=None, after="do: tmp =")
+    assert run.err.splitlines()[-1].endswith(f"write {python}"), run.err
+
+
+OTHER = """\
+  dec:
+    steps:
+      - step: s
+        do: {code}
+"""
+
+
+@pytest.mark.parametrize("code, needle, phrase", [
+    ("counter = inc.tmp", "inc.tmp", "'inc.tmp' names local 'tmp' of thread 'inc' (step 's' of thread 'dec'); "
+                                     "a thread's locals are private"),
+    ("inc.tmp = 1", "inc.tmp", "'inc.tmp' names local 'tmp' of thread 'inc'"),
+    ("counter = tmp", "tmp\n", "unknown variable 'tmp' in step 's' of thread 'dec': it is a local of thread "
+                               "'inc', and a thread's locals are private"),
+    ("tmp = 1", "tmp = 1", "assignment to undeclared name 'tmp'"),
+])
+def test_reading_another_threads_local_says_locals_are_private(tmp_path, capsys, code, needle, phrase):
+    text = edit("invariants:\n", OTHER.format(code=code) + "invariants:\n")
+    path, run = check(tmp_path, capsys, text)
+    assert_refused(run, path, text, needle, phrase, hint=None, after="  dec:")
+    assert run.err.splitlines()[-1] == ("hint: to share 'tmp' between threads, move it from the locals of "
+                                        "thread 'inc' to state (a shared variable)"), run.err
+
+
+def test_invariant_reading_a_local_says_locals_are_private(tmp_path, capsys):
+    text = edit("in_range: counter <= 2", "in_range: inc.tmp <= 2")
+    path, run = check(tmp_path, capsys, text)
+    assert_refused(run, path, text, "inc.tmp", "'inc.tmp' names local 'tmp' of thread 'inc' (invariant 'in_range')",
+                   hint=None)
+
+
+@pytest.mark.parametrize("code, needle, phrase", [
+    ("counter = inc.nosuch", "inc.nosuch", "'inc' is a thread, not a variable"),
+    ("counter = inc", "inc\n", "unknown variable 'inc'"),
+])
+def test_a_thread_name_in_code_is_named_as_such(tmp_path, capsys, code, needle, phrase):
+    text = edit("invariants:\n", OTHER.format(code=code) + "invariants:\n")
+    path, run = check(tmp_path, capsys, text)
+    assert_refused(run, path, text, needle, phrase, hint=None, after="  dec:")
+    assert run.err.splitlines()[-1].startswith("hint: that is a thread's name"), run.err
+
+
+def test_a_comprehension_variable_named_like_a_thread_reads_its_own_fields(tmp_path, capsys):
+    text = edit(CODE_LINE, "do: tmp = sum(inc.owner for inc in [rec, rec])")
+    _, run = check(tmp_path, capsys, text)
+    assert run.err == "" and run.status != 2, run.err         # loads; the verdict is another matter

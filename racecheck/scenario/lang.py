@@ -24,6 +24,7 @@ import textwrap
 from dataclasses import dataclass
 
 from racecheck.errors import Pos, ScenarioError, did_you_mean
+from racecheck.scenario import mistakes
 from racecheck.scenario.values import MAX_LITERAL_DIGITS, literal_too_long, unprintable
 
 FUNCTIONS = ("len", "min", "max", "abs", "any", "all", "sum", "range")
@@ -116,6 +117,11 @@ class Scope:
     params: frozenset = frozenset()
     tid: bool = False
     fields: frozenset = frozenset()
+    private: tuple = ()          # ((thread, its locals), ...) of every thread, for hints
+
+    def owner(self, name: str) -> str | None:
+        """The thread ``name`` is a local of, when it is not readable here."""
+        return next((t for t, names in self.private if name in names), None)
 
     def readable(self) -> set:
         names = set(self.shared) | set(self.locals) | set(self.params)
@@ -144,6 +150,12 @@ def parse_code(text: str, origin: Origin, scope: Scope, *, expr: bool,
         pos = origin.pos(exc.lineno, _syntax_column(exc, _dedent(text)))
         what = "expression" if expr else "code"
         message = exc.msg
+        found = mistakes.assignment_in_condition(_dedent(text)) if expr else None
+        if found is not None:
+            lineno, col, hint = found
+            pos = origin.pos(lineno, col)
+            raise ScenarioError(pos, f"'=' assigns, but this is a condition ({scope.where})", hint,
+                                source_line(pos.line)) from None
         if "integer string conversion" in message:          # Python places it at the line's start
             message = LONG_LITERAL
             pos = _long_literal_pos(_dedent(text), origin) or pos
@@ -260,6 +272,10 @@ class _Checker:
                 raise self.error(node, f"choose() must be assigned: x = choose(a, b) ({self.scope.where})")
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 self.call(node.value, depth, frozenset())   # names a call that is not allowed
+            assignment = mistakes.equality_as_assignment(node, "\n".join(self.code_lines))
+            if assignment is not None:
+                raise self.error(node, f"'==' compares, and its result is not used ({self.scope.where})",
+                                 f"to assign, write '{assignment}'")
             raise self.refuse(node)
 
     def choose(self, node, depth: int) -> None:
@@ -273,6 +289,7 @@ class _Checker:
         base = node
         while isinstance(base, (ast.Attribute, ast.Subscript)):
             if isinstance(base, ast.Attribute):
+                self.other_thread(base)
                 self.attribute_name(base)
             else:
                 self.subscript_index(base, depth)
@@ -286,8 +303,9 @@ class _Checker:
             raise self.error(base, f"cannot assign to 'tid' ({self.scope.where}); it is the read-only instance number")
         if name not in self.scope.shared and name not in self.scope.locals:
             declared = set(self.scope.shared) | set(self.scope.locals)
+            owner = self.scope.owner(name)
             raise self.error(base, f"assignment to undeclared name '{name}' ({self.scope.where}); declare it in state or in the thread's locals",
-                             did_you_mean(name, declared))
+                             mistakes.SHARE_HINT.format(name=name, thread=owner) if owner else did_you_mean(name, declared))
         self.names.add(name)
         self.assigned.add(name)
 
@@ -300,6 +318,7 @@ class _Checker:
         elif kind is ast.Name:
             self.name(node, bound)
         elif kind is ast.Attribute:
+            self.other_thread(node, bound)
             self.attribute_name(node)
             self.expr(node.value, depth, bound)
         elif kind is ast.Subscript:
@@ -363,7 +382,27 @@ class _Checker:
         if name == "tid":
             raise self.error(node, f"'tid' is not available in {self.scope.where}")
         message = f"unknown variable '{name}' in {self.scope.where}"
-        raise self.error(node, message, did_you_mean(name, self.scope.readable() | set(bound)))
+        owner = self.scope.owner(name)
+        if owner is not None:
+            raise self.error(node, f"{message}: it is a local of thread '{owner}', and a thread's locals are private",
+                             mistakes.SHARE_HINT.format(name=name, thread=owner))
+        hint = mistakes.LITERAL_HINTS.get(name.lower()) or (mistakes.THREAD_HINT if name in dict(self.scope.private) else
+                                                    did_you_mean(name, self.scope.readable() | set(bound)))
+        raise self.error(node, message, hint)
+
+    def other_thread(self, node, bound: frozenset = frozenset()) -> None:
+        """Refuse ``inc.x`` where ``inc`` is a thread: locals are private."""
+        base = node.value
+        if not isinstance(base, ast.Name) or base.id in bound or base.id in self.scope.readable():
+            return
+        names = dict(self.scope.private).get(base.id)
+        if names is None:
+            return
+        if node.attr in names:
+            raise self.error(node, f"'{base.id}.{node.attr}' names local '{node.attr}' of thread '{base.id}' "
+                             f"({self.scope.where}); a thread's locals are private",
+                             mistakes.SHARE_HINT.format(name=node.attr, thread=base.id))
+        raise self.error(node, f"'{base.id}' is a thread, not a variable ({self.scope.where})", mistakes.THREAD_HINT)
 
     def attribute_name(self, node) -> None:
         attr = node.attr

@@ -3,7 +3,9 @@
 Every rule of the format page is checked here, before anything runs: keys,
 types, names, labels and gotos, and every piece of code (through
 ``lang.parse_code``). Each refusal is a ``ScenarioError`` naming file, line
-and column, with the closest valid word as a hint where there is one.
+and column, with the closest valid word as a hint where there is one. What
+loads but looks like a mistake (``mistakes``) becomes a ``ScenarioWarning``
+in ``Scenario.warnings``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import keyword
 import re
 
-from racecheck.errors import Pos, ScenarioError, did_you_mean
+from racecheck.errors import Pos, ScenarioError, ScenarioWarning, did_you_mean
+from racecheck.scenario import mistakes
 from racecheck.scenario import schema as S
-from racecheck.scenario.lang import FUNCTIONS, Origin, Scope, parse_code
+from racecheck.scenario.columns import code_origin
+from racecheck.scenario.lang import FUNCTIONS, Scope, parse_code
 from racecheck.scenario.values import Record, record_fields
 from racecheck.scenario.yaml_source import Source, YNode, parse_yaml, read_regular_file, read_source
 
@@ -55,10 +59,15 @@ class _Builder:
     def __init__(self, source: Source):
         self.src = source
         self.fields: frozenset = frozenset()
+        self.private: tuple = ()              # (thread, its locals): for the hint when code reads them
+        self.warnings: dict = {}              # (pos, message) -> ScenarioWarning, in file order
 
     # -- generic checks ---------------------------------------------------
     def error(self, pos: Pos, message: str, hint: str = "") -> ScenarioError:
         return self.src.error(pos, message, hint)
+
+    def warn(self, pos: Pos, message: str, hint: str = "") -> None:
+        self.warnings.setdefault((pos, message), ScenarioWarning(pos, message, hint, self.src.line(pos.line)))
 
     def mapping(self, node: YNode, what: str) -> dict:
         if not node.is_map():
@@ -111,6 +120,9 @@ class _Builder:
             return Record.make(fields)
         if isinstance(value, list):
             return tuple(self.value(sub, f"{what}[{i}]") for i, sub in enumerate(value))
+        boolean = mistakes.boolean_spelling(value) if isinstance(value, str) and node.style is None else None
+        if boolean:
+            self.warn(node.pos, *mistakes.spelling_warning(value, boolean))
         return value
 
     def values(self, node: YNode | None, what: str, kind: str) -> tuple:
@@ -134,6 +146,7 @@ class _Builder:
         local_sets = {name: self.thread_locals(node, name, threads_node.key_pos[name])
                       for name, node in thread_items.items()}
         self.check_name_clashes(root, params, state, local_sets, thread_items, threads_node)
+        self.private = tuple((t, frozenset(n for n, _ in lv)) for t, lv in local_sets.items())
         self.fields = frozenset(self.all_fields(params, state, local_sets, top.get("variants")))
         shared = frozenset(n for n, _ in state)
         param_names = frozenset(n for n, _ in params)
@@ -155,7 +168,7 @@ class _Builder:
             invariants=invariants, finals=finals,
             deadlock_allowed=self.policy(top.get("deadlock"), "deadlock"),
             livelock_allowed=self.policy(top.get("livelock"), "livelock"),
-            expect=expect, variants=variants)
+            expect=expect, variants=variants, warnings=tuple(self.warnings.values()))
 
     def check_size(self, threads, threads_node: YNode) -> None:
         """Refuse more than MAX_STEPS steps in all: a generated file can hold
@@ -232,7 +245,8 @@ class _Builder:
             if type(copies) is not int or not 1 <= copies <= MAX_COPIES:
                 raise self.error(body["copies"].pos, f"copies of thread '{name}' must be an integer from 1 to {MAX_COPIES}")
         title = self.one_line(body["title"], f"title of thread '{name}'") if "title" in body else ""
-        scope = dict(shared=shared, locals=frozenset(n for n, _ in local_vars), params=params, tid=True, fields=self.fields)
+        scope = dict(shared=shared, locals=frozenset(n for n, _ in local_vars), params=params, tid=True,
+                     fields=self.fields, private=self.private)
         ctx = _ThreadContext(name, scope, {})
         steps_node = body["steps"]
         steps = self.steps(steps_node, ctx, f"steps of thread '{name}'", 0)
@@ -275,6 +289,8 @@ class _Builder:
         text = self.one_line(keys["step"], "step text")
         where = f"step '{text}' of thread '{ctx.thread}'"
         await_ = self.code(keys["await"], ctx.scope, where + " (await)", True) if "await" in keys else None
+        if await_ is not None and mistakes.await_reads_no_state(await_, ctx.scope["shared"]):
+            self.warn(await_.pos, *mistakes.await_warning(text, ctx.thread))
         do = self.code(keys["do"], ctx.scope, where, False) if "do" in keys else None
         label = self.label(keys.get("label"), ctx, node)
         goto = self.one_line(keys["goto"], "goto") if "goto" in keys else None
@@ -333,60 +349,8 @@ class _Builder:
             text = self.string(node, f"code of {where}", allow_scalars=True)
         if not text.strip():
             raise self.error(node.pos, f"empty code in {where}")
-        return parse_code(text, self.origin(node), Scope(where=where, **scope), expr=expr,
+        return parse_code(text, code_origin(node, self.src), Scope(where=where, **scope), expr=expr,
                           source_line=self.src.line)
-
-    def origin(self, node: YNode) -> Origin:
-        """Where code line 1, column 0 of this scalar sits in the file."""
-        pos = node.pos
-        if node.style in ("|", ">"):
-            line = pos.line + 1
-            while line <= len(self.src.lines) and not self.src.line(line).strip():
-                line += 1                     # the indentation is that of the first text line
-            text = self.src.line(line)
-            return Origin(pos.file, pos.line + 1, len(text) - len(text.lstrip(" ")))
-        if node.style in ('"', "'"):
-            return Origin(pos.file, pos.line, pos.col, self.quoted_columns(node))
-        return Origin(pos.file, pos.line, pos.col - 1, self.plain_columns(node))
-
-    def quoted_columns(self, node: YNode):
-        """Column map for a one-line quoted scalar with escapes: value index -> file column."""
-        line = self.src.line(node.pos.line)
-        start = node.pos.col                  # the character after the quote
-        quote = node.style
-        columns = []
-        i = start
-        while i < len(line) and line[i] != quote:
-            if quote == '"' and line[i] == "\\":
-                columns.append(i)
-                i += 2 if i + 1 < len(line) and line[i + 1] != "x" else 4
-                continue
-            if quote == "'" and line[i:i + 2] == "''":
-                columns.append(i)
-                i += 2
-                continue
-            columns.append(i)
-            i += 1
-        return ((node.pos.line, tuple(columns)),) if len(columns) == len(str(node.value)) else None
-
-    def plain_columns(self, node: YNode):
-        """Column map for a plain scalar folded from several lines."""
-        value = str(node.value)
-        segments = []
-        line, col = node.pos.line, node.pos.col - 1
-        consumed = 0
-        while consumed < len(value) and line <= len(self.src.lines):
-            text = self.src.line(line)
-            if segments:
-                col = len(text) - len(text.lstrip(" "))
-            piece = text[col:].rstrip()
-            if "#" in piece:
-                piece = piece[:piece.index(" #")] if " #" in piece else piece
-            take = min(len(piece), len(value) - consumed)
-            segments.append((line, tuple(range(col, col + take))))
-            consumed += take + 1              # folded lines are joined by one space
-            line += 1
-        return tuple(segments) if len(segments) > 1 else None
 
     def properties(self, node: YNode | None, kind: str, shared, params) -> tuple:
         if node is None:
@@ -396,7 +360,7 @@ class _Builder:
         for name, expr_node in items.items():
             self.name(name, node.key_pos[name], kind)
             where = f"{kind} '{name}'"
-            scope = dict(shared=shared, params=params, fields=self.fields)
+            scope = dict(shared=shared, params=params, fields=self.fields, private=self.private)
             result.append(S.Property(kind, name, self.code(expr_node, scope, where, True)))
         return tuple(result)
 
@@ -456,6 +420,8 @@ class _Builder:
             vexpect = self.expectation(body["expect"], prop_names) if "expect" in body else expect
             desc = self.string(body["description"], "description").strip() if "description" in body else ""
             result.append(S.Variant(name, tuple(overrides.items()), vexpect, desc, node.key_pos[name]))
+        for variant, message, hint in mistakes.duplicate_variants(result):
+            self.warn(variant.pos, message, hint)
         return tuple(result)
 
 

@@ -8,7 +8,7 @@ messages and diagrams. It says nothing about how the scenario is explored;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from racecheck.errors import Pos
 from racecheck.scenario.lang import Code
@@ -124,6 +124,7 @@ class Scenario:
     livelock_allowed: bool
     expect: Expectation
     variants: tuple              # at least one Variant
+    warnings: tuple = field(default=(), compare=False)   # ScenarioWarning: loads, but looks like a mistake
 
     def variant(self, name: str) -> Variant | None:
         for variant in self.variants:

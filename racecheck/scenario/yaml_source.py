@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from racecheck.errors import Pos, ScenarioError
+from racecheck.scenario.yaml_errors import explain
 from racecheck.scenario.values import MAX_LITERAL_DIGITS, literal_too_long, unprintable
 
 MAX_FILE_BYTES = 1 << 18          # 256 KiB: scenario files are hand-written (the largest shipped is 11 KB);
@@ -168,10 +169,9 @@ def parse_yaml(source: Source) -> YNode:
         _scan(source)
         root = yaml.compose(source.text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark, message, hint = explain(exc, source.lines)
         pos = source.pos(mark) if mark else Pos(source.path, 1, 1)
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise source.error(pos, f"YAML syntax error: {problem}") from None
+        raise source.error(pos, f"YAML syntax error: {message}", hint) from None
     except yaml.reader.ReaderError as exc:
         pos = _text_pos(source, source.text, exc.position)
         raise source.error(pos, f"character {exc.character!r} is not allowed in a YAML file") from None
