@@ -42,25 +42,6 @@ def test_format_doc_example_scenarios_work(tmp_path):
     check_blocks("docs/format.md", tmp_path)
 
 
-def test_readme_diagram_is_what_the_seed_prints(capsys):
-    import re
-
-    from racecheck.cli import main
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        assert main(["scenarios/dirty_unlocked.yaml"]) == 0
-    finally:
-        os.chdir(cwd)
-    out = capsys.readouterr().out
-    actual = out[out.index("variant unlocked:"):]
-    actual = actual[:actual.index("\nvariant ")].rstrip()
-    text = open(os.path.join(ROOT, "README.md")).read()
-    pasted = re.search(r"```\n(variant unlocked.*?)\n```", text, re.S).group(1)
-    timing = re.compile(r"\d+\.\d\d s\b")
-    assert timing.sub("#", pasted) == timing.sub("#", actual), "paste the new diagram into README.md"
-
-
 def test_scenario_table_is_generated_from_the_reports():
     import glob
     import json
