@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
 
 import networkx as nx
 import pytest
 
-from benchmarks.graphs import ROOT, nx_fewest, nx_livelocked, product_graph, to_digraph
-from racecheck.explore.counterexample import fewest_switches, switches
-from racecheck.explore.frequency import _has_cycle, _livelocked
-from racecheck.explore.graph import full_graph
-from racecheck.explore.result import Bounds
-from racecheck.explore.search import explore
-from racecheck.model.program import Program
-from racecheck.scenario.loader import load_scenario
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)                 # benchmarks/ is beside racecheck/, not installed
+
+from benchmarks.graphs import nx_fewest, nx_livelocked, product_graph, to_digraph  # noqa: E402
+from racecheck.explore.counterexample import fewest_switches, switches  # noqa: E402
+from racecheck.explore.frequency import _has_cycle, _livelocked  # noqa: E402
+from racecheck.explore.graph import full_graph  # noqa: E402
+from racecheck.explore.result import Bounds  # noqa: E402
+from racecheck.explore.search import explore  # noqa: E402
+from racecheck.model.program import Program  # noqa: E402
+from racecheck.scenario.loader import load_scenario  # noqa: E402
 
 SCENARIOS = sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.yaml")))
 
