@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import glob
 import io
 import os
@@ -118,6 +119,16 @@ def is_current(block: Block, actual: list) -> bool:
     return bool(actual) and normalise(block.body.rstrip("\n").split("\n")) == normalise(actual)
 
 
+def keep_timings(old: list, new: list) -> list:
+    """``new``, but where a line differs from ``old``'s only in timing, ``old``'s line:
+    a refresh then changes only the lines whose content changed."""
+    matcher = difflib.SequenceMatcher(None, normalise(old), normalise(new), autojunk=False)
+    lines = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        lines += old[i1:i2] if tag == "equal" else new[j1:j2]
+    return lines
+
+
 def update(path: str) -> int:
     """Rewrite the marked blocks of ``path`` that differ from the real output; how many."""
     full = os.path.join(ROOT, path)
@@ -129,7 +140,8 @@ def update(path: str) -> int:
             raise ValueError(f"{path}:{block.line}: the output of {block.command!r} has no line "
                              f"starting with {block.start!r}" + (f" then {block.end!r}" if block.end else ""))
         if not is_current(block, actual):
-            text = text[:block.span[0]] + "\n".join(actual) + "\n" + text[block.span[1]:]
+            lines = keep_timings(block.body.rstrip("\n").split("\n"), actual)
+            text = text[:block.span[0]] + "\n".join(lines) + "\n" + text[block.span[1]:]
             changed += 1
     if changed:
         with open(full, "w", encoding="utf-8") as handle:
@@ -168,6 +180,12 @@ def test_a_changed_count_is_caught_and_update_restores_it(tmp_path, monkeypatch)
     assert update("README.md") == 1
     assert normalise((tmp_path / "README.md").read_text().split("\n")) == normalise(readme.split("\n"))
     assert update("README.md") == 0
+
+
+def test_a_refresh_keeps_the_timings_of_unchanged_lines():
+    old = ["a: 43 states, 0.00 s", "b", "c  0.00       ok"]
+    new = ["a: 43 states, 0.01 s", "b2", "extra", "c  0.02       ok"]
+    assert keep_timings(old, new) == ["a: 43 states, 0.00 s", "b2", "extra", "c  0.00       ok"]
 
 
 def test_timings_match_any_timing_and_nothing_else():
