@@ -75,11 +75,12 @@ class Reducer:
         tables = self.tables = AccessTables(program)
         self.pc_slots = tuple(t.pc_slot for t in program.threads)
         self.ends = tuple(t.end for t in program.threads)
-        self.reads = tables.reads
-        self.writes = tables.writes
+        keep = ~tables.unobserved              # counters nothing reads never conflict
+        self.reads = _pruned(tables.reads, keep)
+        self.writes = _pruned(tables.writes, keep)
         self.guards = tables.guards
-        self.future_reads = tables.future_reads
-        self.future_writes = tables.future_writes
+        self.future_reads = _pruned(tables.future_reads, keep)
+        self.future_writes = _pruned(tables.future_writes, keep)
         self.neighbours = tables.neighbours
         self.conjuncts = tuple(zip(tables.conjuncts, tables.conjunct_writers))
         self.pcs_of = _getter(self.pc_slots)
@@ -183,6 +184,11 @@ class DeadValues:
     search evaluates the invariants on every state it merges into a visited
     one: a violation there is recorded, with its own schedule.
 
+    A counter nothing observes (``AccessTables.unobserved``: only ``x +=
+    c`` and the like touch it) is dead in every state: its value never
+    reaches a step, a guard or a check, so states that differ only there
+    have the same futures too.
+
     What is dead depends only on the threads' pcs, so it is cached by them.
     """
 
@@ -231,10 +237,17 @@ class DeadValues:
         for mask in self.conjuncts:
             if mask & writing:
                 live |= mask
-        dead = self.varying & ~live
+        dead = self.varying & (~live | t.unobserved)
         if not dead and not dead_slots:
             return False
         return (dead, tuple(dead_slots))
+
+
+def _pruned(table: list, keep: int) -> list:
+    """A per-thread, per-pc table of masks without the atoms not in ``keep``."""
+    if keep == -1:
+        return table
+    return [[mask & keep for mask in row] for row in table]
 
 
 def _getter(slots: tuple):

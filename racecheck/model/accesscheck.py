@@ -15,6 +15,10 @@ the concrete locations it read and wrote. The check then demands:
 * a guard's reads inside ``guards[t][pc]``; each invariant conjunct's
   reads inside its conjunct mask; final checks' reads inside
   ``final_reads``;
+* the conjuncts, evaluated in order, decide each invariant as the whole
+  does (the first that is false or fails gives its outcome), so splitting
+  ``all(... for p in pages)``, ``not any(...)`` or ``range(len(L))`` into
+  conjuncts cannot change what is checked;
 * the checked run has the same outcome (state, or error message) as the
   ordinary run.
 
@@ -30,8 +34,9 @@ import os
 
 from racecheck.errors import InternalError
 from racecheck.model import tracking
-from racecheck.model.access import AccessTables, conjunct_nodes
+from racecheck.model.access import AccessTables
 from racecheck.model.compile import Names, Unit
+from racecheck.model.locations import Element
 from racecheck.model.runtime import Chooser
 
 ENV = "RACECHECK_CHECK_ACCESSES"
@@ -61,14 +66,11 @@ class AccessChecker:
     def _compile_conjuncts(self, program) -> list:
         slots = {n: i for i, n in enumerate(program.shared_names)}
         unit = Unit(Names(slots, program.params), f"<racecheck {program.scenario.path} conjuncts>", checked=True)
-        shared = frozenset(program.shared_names)
-        k = 0
-        for prop, _ in program.invariants:
-            for node, env in conjunct_nodes(prop.code, shared, program.params):
-                unit.expression(f"k{k}", _substitute(node, env))
-                k += 1
+        nodes = self.tables.conjunct_nodes
+        for k, (node, env) in enumerate(nodes):
+            unit.expression(f"k{k}", _substitute(node, env))
         ns = unit.compile(program.params)
-        return [ns[f"k{i}"] for i in range(k)]
+        return [ns[f"k{i}"] for i in range(len(nodes))]
 
     # -- wrappers ------------------------------------------------------------
     def stepper(self, thread, fast, run_locals):
@@ -106,18 +108,27 @@ class AccessChecker:
         return guard
 
     def invariant(self, k: int, prop, fast, checked):
+        """Each conjunct reads inside its mask, and the conjuncts, taken in
+        order, decide the invariant as the whole does: the first one that
+        is false or fails gives the whole's outcome."""
         tables = self.tables
         parts = [(fn, tables.conjuncts[i]) for i, (fn, owner) in
                  enumerate(zip(self.conjunct_fns, tables.conjunct_props)) if owner == k]
-        whole = 0
-        for _, mask in parts:
-            whole |= mask
 
         def invariant(s):
-            for fn, mask in parts + [(checked, whole)]:
-                self._record(fn, s)
+            decided = True
+            for fn, mask in parts:
+                outcome = self._record(fn, s)
                 self._within(None, prop, "reads", mask)
-            return fast(s)
+                if decided is True:
+                    decided = outcome
+            try:
+                value = fast(s)
+            except self.user_errors:
+                self._decides(prop, decided, "error")
+                raise
+            self._decides(prop, decided, bool(value))
+            return value
         return invariant
 
     def final(self, prop, fast, checked):
@@ -130,14 +141,21 @@ class AccessChecker:
         return final
 
     # -- the check -------------------------------------------------------------
-    def _record(self, checked, s) -> None:
-        """Run a checked expression on ``s`` for its log; its value or error
-        comes from the ordinary run."""
+    def _record(self, checked, s):
+        """Run a checked expression on ``s`` for its log; its outcome (True,
+        False or "error") only for comparing: the verdict comes from the
+        ordinary run."""
         tracking.LOG.clear()
         try:
-            checked(s)
+            return bool(checked(s))
         except self.user_errors:
-            pass
+            return "error"
+
+    def _decides(self, prop, conjuncts, whole) -> None:
+        if conjuncts != whole:
+            raise AccessCheckError(f"access check: {self._place(None, prop)} is {whole} but its conjuncts, "
+                                   f"in order, decide {conjuncts}")
+
     def _within(self, thread, where, read_word: str, read_mask: int, write_word: str = "", write_mask: int = 0):
         atoms = self.atoms
         for kind, location in tracking.LOG:
@@ -185,7 +203,10 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.env and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(ast.Constant(self.env[node.id]), node)
+            value = self.env[node.id]
+            if isinstance(value, Element):           # the element itself: L[k], L[k].f...
+                return ast.copy_location(_location_node(value.location), node)
+            return ast.copy_location(ast.Constant(value), node)
         return node
 
     def _comprehension(self, node):
@@ -202,6 +223,16 @@ class _Substitute(ast.NodeTransformer):
         return node
 
     visit_ListComp = visit_GeneratorExp = _comprehension
+
+
+def _location_node(location: tuple):
+    node = ast.Name(id=location[0], ctx=ast.Load())
+    for key in location[1:]:
+        if isinstance(key, str):
+            node = ast.Attribute(value=node, attr=key, ctx=ast.Load())
+        else:
+            node = ast.Subscript(value=node, slice=ast.Constant(key), ctx=ast.Load())
+    return node
 
 
 def _substitute(node, env: dict):
