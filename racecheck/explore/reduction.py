@@ -62,8 +62,11 @@ does not make every step visible.
 
 from __future__ import annotations
 
+import ast
+from dataclasses import dataclass
 from operator import itemgetter
 
+from racecheck.errors import Pos
 from racecheck.model.access import AccessTables, future_local_reads
 from racecheck.scenario.values import Record
 
@@ -152,6 +155,50 @@ class Reducer:
             if len(members & enabled) >= limit:
                 return None
         return members
+
+
+@dataclass(frozen=True)
+class VisibleConjunct:
+    """An invariant conjunct that keeps otherwise independent threads in
+    step: it reads what several of them write, so C2 puts all of them in
+    every ample set that writes it, and the reduction gains little there.
+    A ``sum()`` over all elements is like this by its meaning; a
+    conjunction over elements is not, once split (``all(... for p in L)``)."""
+
+    invariant: str
+    text: str                       # the conjunct, as written
+    pos: Pos
+    threads: tuple                  # names of the threads that write what it reads
+
+    def describe(self) -> str:
+        names = ", ".join(self.threads[:3]) + (f" and {len(self.threads) - 3} more" if len(self.threads) > 3 else "")
+        return (f"{self.pos}: invariant '{self.invariant}': `{self.text}` reads what {len(self.threads)} threads "
+                f"write that otherwise never conflict ({names}); every step of theirs that changes it stays "
+                f"ordered, so partial-order reduction gains little. A conjunction over elements, written "
+                f"all(... for p in L), does not cost this.")
+
+
+def visible_conjuncts(program, tables=None) -> list:
+    """The conjuncts that couple threads whose steps never conflict (at
+    most one per piece of invariant text)."""
+    tables = tables or AccessTables(program)
+    names = [t.name for t in program.threads]
+    found, seen = [], set()
+    for k, writers in enumerate(tables.conjunct_writers):
+        node, _ = tables.conjunct_nodes[k]
+        prop = program.invariants[tables.conjunct_props[k]][0]
+        if id(node) in seen or not _couples(writers, tables.neighbours):
+            continue
+        seen.add(id(node))
+        pos = prop.code.origin.pos(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+        text = ast.get_source_segment(prop.code.text, node) or ast.unparse(node)
+        found.append(VisibleConjunct(prop.name, " ".join(text.split()), pos, tuple(names[t] for t in writers)))
+    return found
+
+
+def _couples(writers: tuple, neighbours: list) -> bool:
+    """Are two of ``writers`` independent apart from the conjunct?"""
+    return any(u not in neighbours[t] for i, t in enumerate(writers) for u in writers[i + 1:])
 
 
 class Dead:

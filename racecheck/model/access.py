@@ -161,13 +161,31 @@ class AccessTables:
         self.params = program.params
         atoms = Atoms(list(program.scenario.state))
         self.atoms = atoms
-        # Pass 1 treats every negative index and every len() as unknown, to
-        # learn which shapes may be written; pass 2 resolves them where the
-        # list's length cannot change.
-        self._threads(program)
-        atoms.unstable = _all(_all(w) for w in self.writes)
-        self._threads(program)
+        self._unwritten(program)
         self._properties(program)
+
+    def _unwritten(self, program) -> None:
+        """Find the atoms no step writes, and the tables that follow.
+
+        A negative index, ``len(L)`` and an index read from state are
+        resolved by assuming some atoms keep their initial values
+        (``atoms.unwritten``; ``unstable`` is the rest). Start by assuming
+        every atom does, compute the steps' writes under that assumption,
+        drop what they write, and repeat until no step writes an atom
+        assumed unwritten. Then the assumption holds in every reachable
+        state, by induction on the run: in a state where the assumed atoms
+        hold their initial values, the computed masks are right, so the
+        step writes none of them, and they still do after it.
+        """
+        atoms = self.atoms
+        atoms.unwritten = (1 << atoms.count) - 1
+        while True:
+            atoms.unstable = ~atoms.unwritten & ((1 << atoms.count) - 1)
+            self._threads(program)
+            written = _all(_all(w) for w in self.writes)
+            if not written & atoms.unwritten:
+                return
+            atoms.unwritten &= ~written
 
     def code_masks(self, code, tid: int | None) -> tuple:
         return self._masks(code, tid)[:2]

@@ -62,6 +62,8 @@ class Atoms:
         self.labels: list = []          # atom number -> what it stands for
         self.unstable = -1              # shape atoms some step may write (-1: not known yet)
         self.int_leaves = 0             # leaves that hold an int (not a bool) initially
+        self.unwritten = 0              # atoms no step may write (0: not known yet; see AccessTables)
+        self.initial: dict = {}         # leaf atom -> its initial int or str value
         for name, value in shared:
             self.roots[name] = self._node(value, name)
 
@@ -81,6 +83,8 @@ class Atoms:
             bit = self._atom(label)
             if type(value) is int:
                 self.int_leaves |= bit
+            if type(value) in (int, str):
+                self.initial[bit] = value
             return (bit, None, bit)
         full = own
         for child in children.values():
@@ -123,6 +127,14 @@ class Atoms:
         if not all(type(key) is int for key in node[1]):
             return None                 # a record
         return len(node[1])
+
+    def constant_value(self, location: tuple):
+        """The value of a leaf no step may write (its initial value), else
+        DYNAMIC."""
+        _, node, end = self._walk(location)
+        if node is None or end is not None or node[1] is not None or not node[2] & self.unwritten:
+            return DYNAMIC
+        return self.initial.get(node[2], DYNAMIC)
 
     def read_mask(self, location: tuple) -> int:
         """Reading a location: the shapes on the way and all of its value."""
@@ -335,7 +347,9 @@ class Accesses:
             if node.id in self.consts and node.id not in self.shared:
                 value = self.consts[node.id]
                 return value if isinstance(value, (int, str)) else DYNAMIC
-            return DYNAMIC
+            return self._unwritten(node, env)
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            return self._unwritten(node, env)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             value = self.constant(node.operand, env)
             return -value if type(value) is int else DYNAMIC
@@ -346,6 +360,15 @@ class Accesses:
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "len" and len(node.args) == 1:
             return self._length(node.args[0], env)
         return DYNAMIC
+
+    def _unwritten(self, node, env: dict):
+        """A shared leaf no step writes is a constant: its initial value."""
+        if self.atoms is None:
+            return DYNAMIC
+        location = self.location(node, env)
+        if location is None or location[0] not in self.shared or DYNAMIC in location:
+            return DYNAMIC
+        return self.atoms.constant_value(location)
 
     def _length(self, node, env: dict):
         """``len()`` of a shared list of fixed length, else DYNAMIC."""
