@@ -25,6 +25,9 @@ spelling:
                    state, ``swap_map[pages[tid].slot]`` (precise form:
                    ``swap_map[tid]``, which is ``precise`` with the count
                    moved out of the record)
+* ``state_index_written``  as ``state_index``, and reclaim also assigns the
+                   slot (``pages[tid].slot = tid`` in try_to_unmap): an index
+                   some step writes, which the analysis does not resolve
 * ``sum``          a conservation invariant ``sum(p.swap_count for p in pages)
                    <= N`` beside the precise one: inherently visible
 
@@ -42,8 +45,9 @@ import tempfile
 import time
 
 SHAPES = ("precise", "for_p", "range_len", "not_any", "counter", "div2_precise", "div2",
-          "state_index_precise", "state_index", "sum")
-PRECISE = {"div2": "div2_precise", "state_index": "state_index_precise"}
+          "state_index_precise", "state_index", "state_index_written", "sum")
+PRECISE = {"div2": "div2_precise", "state_index": "state_index_precise",
+           "state_index_written": "state_index_precise"}
 
 _LOST = "{p}.pte == 'folio' or {p}.present or {p}.zswap_entry != 0 or {p}.disk"
 _FOUND_LOST = "{p}.pte != 'folio' and not {p}.present and {p}.zswap_entry == 0 and not {p}.disk"
@@ -94,6 +98,8 @@ def _reclaim(n: int, shape: str) -> str:
     count = "pages[tid].swap_count += 1"
     if shape.startswith("state_index"):
         count = "swap_map[tid] += 1"
+    if shape == "state_index_written":
+        count += "\n          pages[tid].slot = tid"
     stat = "\n              nr_reclaimed += 1" if shape == "counter" else ""
     return f"""\
   reclaim:
@@ -132,7 +138,7 @@ def _reclaim(n: int, shape: str) -> str:
 
 def _writeback(name: str, copies: int, page: str, shape: str) -> str:
     count = f"{page}.swap_count"
-    if shape == "state_index":
+    if shape in ("state_index", "state_index_written"):
         count = f"swap_map[{page}.slot]"
     elif shape == "state_index_precise":
         count = "swap_map[tid]"
@@ -198,13 +204,18 @@ def measure(n: int, shape: str, bound: int) -> dict:
             "bounded": result.exit_reason.is_bound}
 
 
+def _precise(shape: str) -> str:
+    """The shape whose state count ``shape`` should reach."""
+    return shape if shape in PRECISE.values() else PRECISE.get(shape, "precise")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shape", choices=SHAPES, help="only this shape (and its precise form)")
     parser.add_argument("--sizes", default="2,3,4", help="comma-separated N (default 2,3,4)")
     parser.add_argument("--bound", type=int, default=200_000, help="stop a search at this many states")
     args = parser.parse_args(argv)
-    shapes = SHAPES if not args.shape else ("precise", PRECISE.get(args.shape, "precise"), args.shape)
+    shapes = SHAPES if not args.shape else ("precise", _precise(args.shape), args.shape)
     shapes = tuple(dict.fromkeys(shapes))
     sizes = [int(x) for x in args.sizes.split(",")]
     print(f"# spelling shapes, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
@@ -221,7 +232,7 @@ def main(argv=None) -> int:
             if shape in ("precise",) + tuple(PRECISE.values()):
                 baseline[(shape, n)] = m["states"]
             last = m
-        base = baseline.get((PRECISE.get(shape, "precise"), sizes[-1]))
+        base = baseline.get((_precise(shape), sizes[-1]))
         ratio = f"{last['states'] / base:,.1f}" if base else "-"
         print(f"| {shape} | " + " | ".join(cells) + f" | {'>' if last['bounded'] else ''}{ratio} |")
         sys.stdout.flush()

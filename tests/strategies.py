@@ -107,7 +107,8 @@ def _pages_stmt(draw, ctx):
         stmts += ["pages[tid // 2].v += 1", "pages[tid % 2].q = not pages[tid % 2].q", "pages[ix].v = 1",
                   "ix = 1 - ix", "ix = tid % 2", "pages[len(pages) - 1].v = r",
                   "r = sum(p.v for p in pages)", "m = any(p.q for p in pages)", "r = len(pages)",
-                  "pages[pages[tid].slot].v += 1", "pages[tid].n += 1"]
+                  "pages[pages[tid].slot].v += 1", "pages[tid].n += 1", "pages[tid].slot = 1 - tid % 2",
+                  "pages[tid % 2].slot = 0", "ix = 0"]
         if ctx.pages_resize:
             stmts += ["pages = [pages[1], pages[0]]", "pages = [pages[0]]", "pages = pages + [pages[0]]"]
     if ctx.counter:

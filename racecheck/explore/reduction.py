@@ -55,9 +55,17 @@ if x is livelocked and π reaches it, the construction above reaches, in the
 reduced graph, x itself or a state x·a·b... reachable from x, which is
 livelocked too, since an ending reachable from it would be reachable from x.
 
-Invariants split into conjuncts at ``and`` and at ``all(... for i in
-range(N))`` with constant N, so an invariant over many independent pages
-does not make every step visible.
+Invariants split into conjuncts at ``and``, ``not (A or B)`` and at
+``all(...)`` / ``not any(...)`` over a constant range or a shared list of
+fixed length (``model.access.conjunct_nodes``), so an invariant over many
+independent pages does not make every step visible.
+
+Counters nothing observes (``AccessTables.unobserved``) are left out of
+every mask here. The argument above then holds for the states projected
+onto everything else: a counter's value flows only into itself and its
+updates cannot fail, so enabledness, failures, the other writes and every
+property are the same for states with the same projection, and the masks
+without counters are exact for the projected system (docs/reduction.md).
 """
 
 from __future__ import annotations

@@ -1,17 +1,9 @@
 """Which shared locations each step may read and write, as bit masks.
 
-A *location* is a shared variable followed by constant field names and
-element indices: ``folio.dirty``, ``pte[2]``, ``pages[1].locked``. Indices
-that are literals, params, ``tid`` or arithmetic on those are constants; any
-other index (``pages[i]`` with ``i`` a local) stands for every element.
-``all(... for i in range(N))`` with a constant ``N`` is unrolled.
-
-Locations become bit masks over the *atoms* of the initial state: the leaves
-of every shared value (each field of a record, each element of a list of up
-to 64 elements). A location covers the atoms below it. If a value changes
-shape at run time (a list grows, a null becomes a record), a location that no
-longer fits the initial shape covers its whole variable: masks may only
-over-approximate, never miss an access.
+The locations of a piece of code and their atoms come from
+``model.locations``. This module turns them into the tables that partial-
+order reduction and dead-value merging use, splits invariants into
+conjuncts, and finds the counters nothing observes.
 
 The explorer's partial-order reduction needs, for each thread instance and
 pc, the masks of the transition starting there (``reads``, ``writes``; an
@@ -24,7 +16,9 @@ from __future__ import annotations
 
 import ast
 
-from racecheck.model.locations import DYNAMIC, Accesses, Atoms, Element
+from racecheck.model.locations import Accesses, Atoms
+
+MAX_VALUES = 8                # most values a leaf written with constants may be followed with
 
 
 def _analyse(code, shared: frozenset, params: dict, tid: int | None, atoms: Atoms | None = None) -> Accesses:
@@ -165,38 +159,67 @@ class AccessTables:
         self._properties(program)
 
     def _unwritten(self, program) -> None:
-        """Find the atoms no step writes, and the tables that follow.
+        """Find the atoms no step writes, the values of leaves that steps
+        write only with constants, and the tables that follow.
 
         A negative index, ``len(L)`` and an index read from state are
-        resolved by assuming some atoms keep their initial values
-        (``atoms.unwritten``; ``unstable`` is the rest). Start by assuming
-        every atom does, compute the steps' writes under that assumption,
-        drop what they write, and repeat until no step writes an atom
-        assumed unwritten. Then the assumption holds in every reachable
-        state, by induction on the run: in a state where the assumed atoms
-        hold their initial values, the computed masks are right, so the
-        step writes none of them, and they still do after it.
+        resolved by assuming that some atoms keep their initial values
+        (``atoms.unwritten``; ``unstable`` is the rest) and that some
+        leaves hold one of a few values (``atoms.values``). Start by
+        assuming that every atom keeps its value, compute the steps' writes
+        under the assumption, weaken it by what they write (drop a written
+        atom; add the constant a step assigns to a leaf, or drop the leaf
+        if a step writes it otherwise), and repeat until nothing changes.
+        Then the assumption holds in every reachable state, by induction on
+        the run: in a state where it holds, the computed masks are right,
+        so every step keeps it.
         """
         atoms = self.atoms
-        atoms.unwritten = (1 << atoms.count) - 1
+        everything = (1 << atoms.count) - 1
+        atoms.unwritten = everything
+        atoms.values = {bit: frozenset([value]) for bit, value in atoms.initial.items()}
         while True:
-            atoms.unstable = ~atoms.unwritten & ((1 << atoms.count) - 1)
+            atoms.unstable = everything & ~atoms.unwritten
             self._threads(program)
             written = _all(_all(w) for w in self.writes)
-            if not written & atoms.unwritten:
+            values = {}
+            for bit, held in atoms.values.items():
+                if not bit & self.varied:
+                    held = held | self.assigned.get(bit, frozenset())
+                    if len(held) <= MAX_VALUES:
+                        values[bit] = held
+            if not written & atoms.unwritten and values == atoms.values:
                 return
             atoms.unwritten &= ~written
+            atoms.values = values
+
+    def _assigned(self, acc) -> None:
+        """Collect what ``acc``'s code assigns: constants to leaves, the rest."""
+        atoms = self.atoms
+        for location in acc.varied:
+            self.varied |= atoms.write_mask(location)
+        for location, value in acc.assigns:
+            mask = atoms.write_mask(location)
+            bits = [1 << i for i in range(mask.bit_length()) if mask >> i & 1]
+            if not all(bit in atoms.initial for bit in bits):
+                self.varied |= mask
+                continue
+            for bit in bits:
+                self.assigned[bit] = self.assigned.get(bit, frozenset()) | {value}
 
     def code_masks(self, code, tid: int | None) -> tuple:
         return self._masks(code, tid)[:2]
 
     def _masks(self, code, tid: int | None) -> tuple:
-        return _masks(self.atoms, _analyse(code, self.shared, self.params, tid, self.atoms))
+        acc = _analyse(code, self.shared, self.params, tid, self.atoms)
+        self._assigned(acc)
+        return _masks(self.atoms, acc)
 
     def _threads(self, program) -> None:
         self.reads, self.writes, self.guards = [], [], []
         self.future_reads, self.future_writes = [], []
-        self.loud = self.counted = self.other_writes = 0
+        self.loud = self.counted = self.other_writes = self.varied = 0
+        self.assigned: dict = {}            # leaf atom -> the constants steps assign to it
         for thread in program.threads:
             r, w, g = [], [], []
             for instr in thread.instrs:

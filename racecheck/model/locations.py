@@ -3,9 +3,10 @@
 A *location* is a shared variable followed by constant field names and
 element indices: ``folio.dirty``, ``pte[2]``, ``pages[1].locked``. Indices
 that are literals, params, ``tid`` or arithmetic on those (``+ - * // %``)
-are constants, and so is ``len(L)`` of a shared list ``L`` whose length no
-step can change; any other index (``pages[i]`` with ``i`` a local) stands
-for every element. A comprehension over ``range(N)`` with a constant ``N``
+are constants, and so are ``len(L)`` of a shared list ``L`` whose length no
+step can change and a shared leaf no step writes (its initial value: which
+atoms no step writes is worked out by ``model.access.AccessTables``); any
+other index (``pages[i]`` with ``i`` a local) stands for every element. A comprehension over ``range(N)`` with a constant ``N``
 is unrolled.
 
 Locations become bit masks over the *atoms* of the initial state
@@ -23,6 +24,32 @@ from racecheck.scenario.values import Record
 
 MAX_UNROLL = 64
 DYNAMIC = object()                      # an index that is not a constant
+
+
+class Choice:
+    """An index read from a leaf that may hold only these values (each
+    write to it assigns a constant): it stands for each of them."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values):
+        self.values = tuple(sorted(values, key=repr))
+
+    def __repr__(self) -> str:
+        return f"Choice{self.values!r}"
+
+
+def _expand(location: tuple) -> list:
+    """The locations a location with ``Choice`` keys stands for."""
+    result = [()]
+    for key in location:
+        keys = key.values if type(key) is Choice else (key,)
+        result = [prefix + (k,) for prefix in result for k in keys]
+    return result
+
+
+def _chosen(location: tuple) -> bool:
+    return any(type(key) is Choice for key in location)
 
 
 class Element:
@@ -63,6 +90,8 @@ class Atoms:
         self.unstable = -1              # shape atoms some step may write (-1: not known yet)
         self.int_leaves = 0             # leaves that hold an int (not a bool) initially
         self.unwritten = 0              # atoms no step may write (0: not known yet; see AccessTables)
+        self.values: dict = {}          # leaf atom -> the values it may hold, for leaves some step
+                                        # writes, always with a constant (see AccessTables)
         self.initial: dict = {}         # leaf atom -> its initial int or str value
         for name, value in shared:
             self.roots[name] = self._node(value, name)
@@ -121,6 +150,8 @@ class Atoms:
     def fixed_length(self, location: tuple):
         """The length of the list at ``location`` if no step can change it
         (its shape atom is not in ``unstable``), else None."""
+        if _chosen(location):
+            return None
         _, node, end = self._walk(location)
         if node is None or end is not None or node[1] is None or self.unstable < 0 or node[2] & self.unstable:
             return None
@@ -129,15 +160,31 @@ class Atoms:
         return len(node[1])
 
     def constant_value(self, location: tuple):
-        """The value of a leaf no step may write (its initial value), else
+        """The value of a leaf no step may write (its initial value); a
+        ``Choice`` for a leaf that steps write only with constants; else
         DYNAMIC."""
-        _, node, end = self._walk(location)
-        if node is None or end is not None or node[1] is not None or not node[2] & self.unwritten:
+        if _chosen(location):
             return DYNAMIC
-        return self.initial.get(node[2], DYNAMIC)
+        _, node, end = self._walk(location)
+        if node is None or end is not None or node[1] is not None:
+            return DYNAMIC
+        if node[2] & self.unwritten:
+            return self.initial.get(node[2], DYNAMIC)
+        values = self.values.get(node[2])
+        if values is None:
+            return DYNAMIC
+        return next(iter(values)) if len(values) == 1 else Choice(values)
+
+    def _each(self, mask_of, location: tuple) -> int:
+        mask = 0
+        for one in _expand(location):
+            mask |= mask_of(one)
+        return mask
 
     def read_mask(self, location: tuple) -> int:
         """Reading a location: the shapes on the way and all of its value."""
+        if _chosen(location):
+            return self._each(self.read_mask, location)
         passed, node, _ = self._walk(location)
         return passed | node[0] if node is not None else 0
 
@@ -146,6 +193,8 @@ class Atoms:
     def shape_mask(self, location: tuple) -> int:
         """Looking into the value at a location (to index it or set a part
         of it): the shapes on the way and its own shape."""
+        if _chosen(location):
+            return self._each(self.shape_mask, location)
         passed, node, end = self._walk(location)
         if node is None:
             return 0
@@ -155,6 +204,8 @@ class Atoms:
         """Writing a location: all of the node it names; a key that stands
         for any element, or one the initial shape lacks, writes every
         element but not the container's shape."""
+        if _chosen(location):
+            return self._each(self.write_mask, location)
         _, node, end = self._walk(location)
         if node is None:
             return 0
@@ -194,6 +245,8 @@ class Accesses:
         self.loud: set = set()         # reads other than a counter update's own
         self.counted: set = set()      # locations a counter update writes
         self.other_writes: set = set()
+        self.assigns: set = set()      # (location, constant int or str) of each ``x = c``
+        self.varied: set = set()       # locations written other than by ``x = c``
 
     # -- statements ---------------------------------------------------------
     def block(self, stmts, env: dict) -> None:
@@ -202,7 +255,8 @@ class Accesses:
 
     def stmt(self, node, env: dict) -> None:
         if isinstance(node, ast.Assign):
-            self.target(node.targets[0], env, also_read=False, counter=self._int_constant(node.value, env))
+            self.target(node.targets[0], env, also_read=False, counter=self._int_constant(node.value, env),
+                        value=self.constant(node.value, env))
             value = node.value
             args = value.args if isinstance(value, ast.Call) and getattr(value.func, "id", None) == "choose" else [value]
             for arg in args:
@@ -223,7 +277,7 @@ class Accesses:
     def _int_constant(self, node, env: dict) -> bool:
         return type(self.constant(node, env)) is int
 
-    def target(self, node, env: dict, also_read: bool, counter: bool = False) -> None:
+    def target(self, node, env: dict, also_read: bool, counter: bool = False, value=DYNAMIC) -> None:
         location = self.location(node, env)
         if location is None:
             return
@@ -231,6 +285,10 @@ class Accesses:
             self.writes.add(location)
             counter = counter and DYNAMIC not in location
             (self.counted if counter else self.other_writes).add(location)
+            if type(value) in (int, str) and DYNAMIC not in location:
+                self.assigns.add((location, value))
+            else:
+                self.varied.add(location)
             if DYNAMIC in location:          # cut at a dynamic key: any part below
                 self.shapes.add(location)
             elif len(location) > 1:
@@ -347,9 +405,9 @@ class Accesses:
             if node.id in self.consts and node.id not in self.shared:
                 value = self.consts[node.id]
                 return value if isinstance(value, (int, str)) else DYNAMIC
-            return self._unwritten(node, env)
+            return self._state_value(node, env)
         if isinstance(node, (ast.Attribute, ast.Subscript)):
-            return self._unwritten(node, env)
+            return self._state_value(node, env)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             value = self.constant(node.operand, env)
             return -value if type(value) is int else DYNAMIC
@@ -361,8 +419,9 @@ class Accesses:
             return self._length(node.args[0], env)
         return DYNAMIC
 
-    def _unwritten(self, node, env: dict):
-        """A shared leaf no step writes is a constant: its initial value."""
+    def _state_value(self, node, env: dict):
+        """A shared leaf no step writes is a constant (its initial value);
+        one that steps write only with constants, a ``Choice`` of them."""
         if self.atoms is None:
             return DYNAMIC
         location = self.location(node, env)
