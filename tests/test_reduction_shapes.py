@@ -190,3 +190,45 @@ def test_the_warning_is_printed_with_its_line(write_scenario, capsys):
     assert f"racecheck: warning: {path}:{line}:17: invariant 'swap_counted': `sum(p.swap_count" in err
     assert main(["-q", "--no-reduction", path]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_the_access_check_catches_a_counter_that_is_observed(program, monkeypatch):
+    """If the analysis called an observed variable a counter nothing reads,
+    the check (on in the test suite) fails the search instead of letting
+    the reduction use the claim."""
+    from racecheck.model.accesscheck import AccessCheckError
+    monkeypatch.setattr(AccessTables, "_unobserved", lambda tables: tables.atoms.int_leaves)
+    prog = program("""
+        racecheck: 1
+        title: a counter that an assert reads
+        state: {cnt: 0}
+        threads:
+          w:
+            copies: 2
+            steps:
+              - {step: count, do: cnt += 1}
+              - {step: check, do: "assert cnt < 3"}
+        """)
+    with pytest.raises(AccessCheckError, match="depends on a counter nothing should observe"):
+        explore(prog)
+
+
+def test_the_access_check_catches_a_split_that_changes_an_invariant(program, monkeypatch):
+    from racecheck.model import access
+    from racecheck.model.accesscheck import AccessCheckError
+    real = access.conjunct_nodes
+
+    def wrong(code, shared, params, atoms=None):      # drops the last conjunct
+        return real(code, shared, params, atoms)[:-1]
+    monkeypatch.setattr(access, "conjunct_nodes", wrong)
+    prog = program("""
+        racecheck: 1
+        title: the last element changes
+        state: {arr: [0, 0]}
+        threads:
+          w: {steps: [{step: set, do: "arr[1] = 1"}]}
+        invariants:
+          zero: all(v == 0 for v in arr)
+        """)
+    with pytest.raises(AccessCheckError, match="conjuncts, in order, decide"):
+        explore(prog)

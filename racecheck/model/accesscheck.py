@@ -20,7 +20,10 @@ the concrete locations it read and wrote. The check then demands:
   ``all(... for p in pages)``, ``not any(...)`` or ``range(len(L))`` into
   conjuncts cannot change what is checked;
 * the checked run has the same outcome (state, or error message) as the
-  ordinary run.
+  ordinary run;
+* a step run from the same state with every counter that nothing should
+  observe (``AccessTables.unobserved``) changed has the same outcome
+  apart from those counters.
 
 A failure is an ``AccessCheckError`` (an internal error: a bug in racecheck,
 never a verdict) naming the thread, the step, its position and the location.
@@ -38,6 +41,7 @@ from racecheck.model.access import AccessTables
 from racecheck.model.compile import Names, Unit
 from racecheck.model.locations import Element
 from racecheck.model.runtime import Chooser
+from racecheck.scenario.values import Record
 
 ENV = "RACECHECK_CHECK_ACCESSES"
 
@@ -95,6 +99,8 @@ class AccessChecker:
                 self._same(thread, pc, checked, _outcome(self.as_step_error(exc)))
                 raise
             self._same(thread, pc, checked, result)
+            if self.tables.unobserved:
+                self._counters_agree(thread, pc, s, chooser, fast, result)
             return result
         return step
 
@@ -170,6 +176,28 @@ class AccessChecker:
                     f"access check: {self._place(thread, where)} {word} {format_location(location)} "
                     f"({atoms.describe(extra)}), outside the set computed for it: {atoms.describe(allowed)}")
 
+    def _counters_agree(self, thread, pc: int, s: tuple, chooser, fast, result) -> None:
+        """The step from ``s`` with every unobserved counter changed has the
+        same outcome apart from those counters (docs/reduction.md)."""
+        other = None if chooser is None else Chooser(list(chooser.plan))
+        try:
+            shifted = fast(self._counters(s, _shift), other)
+        except self.user_errors as exc:
+            shifted = _outcome(self.as_step_error(exc))
+        if self._counters(shifted, _blank) != self._counters(result, _blank):
+            raise AccessCheckError(f"access check: {self._place(thread, pc)} depends on a counter nothing "
+                                   f"should observe ({self.atoms.describe(self.tables.unobserved)})")
+
+    def _counters(self, s, change):
+        """``s`` with ``change`` applied to the value of each unobserved counter."""
+        if type(s) is str:
+            return s
+        v = list(s)
+        mask = self.tables.unobserved
+        for i, name in enumerate(self.program.shared_names):
+            v[i] = _map_leaves(v[i], self.atoms.roots[name], mask, change)
+        return tuple(v)
+
     def _same(self, thread, pc: int, checked, result) -> None:
         if checked != result:
             raise AccessCheckError(f"access check: {self._place(thread, pc)} ran differently when checked: "
@@ -178,9 +206,31 @@ class AccessChecker:
     @staticmethod
     def _place(thread, where) -> str:
         if thread is None:
-            return f"{where.kind} '{where.name}' ({where.pos})"
+            return f"{where.kind} '{where.name}' ({where.code.pos})"
         instr = thread.instrs[where]
         return f"thread {thread.name}, step '{instr.text}' ({instr.pos}),"
+
+
+def _shift(value):
+    return value + 7 if type(value) is int else value
+
+
+def _blank(value):
+    return None
+
+
+def _map_leaves(value, node, mask: int, change):
+    """``value`` with ``change`` applied to the leaves of ``node`` in ``mask``."""
+    full, children = node[0], node[1]
+    if not full & mask:
+        return value
+    if children is None:
+        return change(value)
+    if type(value) is Record and tuple(children) == value[0].fields:
+        return Record((value[0],) + tuple(_map_leaves(v, children[f], mask, change) for f, v in value.items()))
+    if type(value) is tuple and len(value) == len(children):
+        return tuple(_map_leaves(v, children[i], mask, change) for i, v in enumerate(value))
+    return value
 
 
 def _outcome(error) -> str:
