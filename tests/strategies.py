@@ -35,6 +35,8 @@ from __future__ import annotations
 import yaml
 from hypothesis import strategies as st
 
+from strategies_pages import PAGE_CHECKS, PAGE_PLACES, PAGE_PROPS, pages_stmt
+
 
 class _Ctx:
     """What one scenario declares, so that generated code only uses it."""
@@ -73,7 +75,7 @@ class _Ctx:
         if self.grid:
             places += ["grid[0][0]", "grid[1][-1]", "grid[tid][0]", "grid[-1][0]"]
         if self.pages:
-            places += _PAGE_PLACES
+            places += PAGE_PLACES
         if self.counter_read:
             places.append("cnt")
         return places
@@ -86,36 +88,6 @@ class _Ctx:
 
     def bool_places(self):
         return list(self.bools) + (["rec.q"] if self.rec else []) + (["pages[tid % 2].q"] if self.pages else [])
-
-
-# pages has two records; the tid of a copy is 0 or 1, of a lone thread 0
-_PAGE_PLACES = ["pages[tid].v", "pages[tid // 2].v", "pages[tid % 2].v", "pages[1 - tid % 2].v",
-                "pages[len(pages) - 1].v", "pages[pages[tid].slot].v", "pages[ix].v", "pages[0].v"]
-_PAGE_PROPS = ["all(p.v <= 1 for p in pages)", "all(p.v <= 1 or p.q for p in pages)",
-               "all(pages[k].v >= 0 for k in range(len(pages)))", "not any(p.v > 1 and not p.q for p in pages)",
-               "not any(pages[k].v < 0 for k in range(2))", "not (pages[0].v > 1 or pages[1].q)",
-               "sum(p.v for p in pages) <= 2", "all(p.v <= 1 for p in pages) and ix <= 1",
-               "not any(p.q for p in pages) or pages[0].v == 0"]
-_PAGE_CHECKS = ["all(p.v <= 1 for p in pages)", "not any(p.v > 1 for p in pages)", "len(pages) == 2",
-                "sum(p.v for p in pages) < 2", "pages[tid // 2].v == 0", "pages[pages[1].slot].v <= 1"]
-
-
-def _pages_stmt(draw, ctx):
-    """A step on pages or the counter: indices that fold, lengths, counters."""
-    stmts = []
-    if ctx.pages:
-        stmts += ["pages[tid // 2].v += 1", "pages[tid % 2].q = not pages[tid % 2].q", "pages[ix].v = 1",
-                  "ix = 1 - ix", "ix = tid % 2", "pages[len(pages) - 1].v = r",
-                  "r = sum(p.v for p in pages)", "m = any(p.q for p in pages)", "r = len(pages)",
-                  "pages[pages[tid].slot].v += 1", "pages[tid].n += 1", "pages[tid].slot = 1 - tid % 2",
-                  "pages[tid % 2].slot = 0", "ix = 0"]
-        if ctx.pages_resize:
-            stmts += ["pages = [pages[1], pages[0]]", "pages = [pages[0]]", "pages = pages + [pages[0]]"]
-    if ctx.counter:
-        stmts += ["cnt += 1", "cnt -= 1", "cnt = 0", "cnt += tid", "cnt += 1\nr += 1"]
-        if ctx.counter_read:
-            stmts += ["r = cnt", "cnt = r", "cnt += r"]
-    return draw(st.sampled_from(stmts))
 
 
 def _shared_stmt(draw, ctx):
@@ -299,10 +271,10 @@ def _step(draw, ctx, depth):
         kinds = ["shape"] + ["reshape+access"] * 4 + ["shape check"] * 4 + ["shared", "read", "await", "if"]
     kind = draw(st.sampled_from(kinds))
     if kind == "pages":
-        return [{"step": "pages", "do": _pages_stmt(draw, ctx)}]
+        return [{"step": "pages", "do": pages_stmt(draw, ctx)}]
     if kind == "pages check":
         ctx.asserts += 1
-        return [{"step": "check", "do": f"assert {draw(st.sampled_from(_PAGE_CHECKS))}, 'pages {ctx.asserts}'"}]
+        return [{"step": "check", "do": f"assert {draw(st.sampled_from(PAGE_CHECKS))}, 'pages {ctx.asserts}'"}]
     if kind == "shape":
         code = _shape_stmt(draw, ctx)
         if draw(st.integers(0, 3)) == 0:
@@ -506,7 +478,7 @@ def scenario_texts(draw, failing_properties=True, shapes=False):
         if failing_properties:
             int_props += ["grid[1][-1] <= 1", "len(grid[1]) < 2 or grid[1][1] == 0"]
     if ctx.pages and (failing_properties or not ctx.pages_resize):
-        int_props += _PAGE_PROPS
+        int_props += PAGE_PROPS
     if ctx.counter_read:
         int_props += ["cnt <= 2", "cnt >= 0 and cnt != 3"]
     places = prop_places + prop_bools
