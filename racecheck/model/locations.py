@@ -321,6 +321,17 @@ class Accesses:
 
     def comprehension(self, node, env: dict) -> None:
         gens = node.generators
+        if len(gens) == 1 and isinstance(gens[0].target, ast.Name):
+            elements = self.elements(gens[0].iter, env)
+            if elements is not None:        # each element read where it is used
+                self.shapes.add(elements[0].location[:-1])     # its length
+                self.index_reads(gens[0].iter, env)
+                for element in elements:
+                    inner = {**env, gens[0].target.id: element}
+                    for cond in gens[0].ifs:
+                        self.expr(cond, inner)
+                    self.expr(node.elt, inner)
+                return
         if len(gens) == 1:
             values = self.constant_range(gens[0].iter, env)
             if values is not None and isinstance(gens[0].target, ast.Name):
