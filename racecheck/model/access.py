@@ -127,15 +127,12 @@ def _negate(node):
     return ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=node), node)
 
 
-def conjunct_reads(node, env: dict, shared: frozenset, params: dict, atoms: Atoms | None = None) -> set:
+def conjunct_mask(node, env: dict, shared: frozenset, params: dict, atoms: Atoms) -> int:
+    """The atoms a conjunct reads: its locations, and the shapes of the
+    lists it iterates over."""
     part = Accesses(shared, params, None, atoms)
     part.expr(node, env)
-    return part.reads
-
-
-def conjuncts(code, shared: frozenset, params: dict, atoms: Atoms | None = None) -> list:
-    """Read-location sets of an invariant's conjuncts (see ``conjunct_nodes``)."""
-    return [conjunct_reads(node, env, shared, params, atoms) for node, env in conjunct_nodes(code, shared, params, atoms)]
+    return _masks(atoms, part)[0]
 
 
 class AccessTables:
@@ -247,7 +244,7 @@ class AccessTables:
         self.conjunct_nodes = []            # per conjunct: (expression node, env)
         for k, (prop, _) in enumerate(program.invariants):
             for node, env in conjunct_nodes(prop.code, shared, params, atoms):
-                self.conjuncts.append(_mask(atoms, conjunct_reads(node, env, shared, params, atoms)))
+                self.conjuncts.append(conjunct_mask(node, env, shared, params, atoms))
                 self.conjunct_props.append(k)
                 self.conjunct_nodes.append((node, env))
         finals = 0

@@ -80,7 +80,9 @@ class Atoms:
     depends on the list's length at run time. It is resolved with the
     initial length only where no step may write the list's shape
     (``unstable``, set once every write is known); elsewhere it stands for
-    every element.
+    every element. ``unwritten`` and ``values`` say which leaves keep their
+    initial value or take one of a few constants; ``AccessTables`` sets
+    all three, as a fixpoint over every step's writes.
     """
 
     def __init__(self, shared: list):
