@@ -247,3 +247,20 @@ def test_the_access_check_catches_a_split_that_changes_an_invariant(program, mon
 def test_a_comprehension_over_a_fixed_list_reads_what_it_uses(program, step, read):
     tables = _list(program, step=step)
     assert _describe(tables, tables.reads[0][0]) == read
+
+
+def test_a_coupling_conjunct_split_from_not_any_is_named_with_its_not(program):
+    prog = program("""
+        racecheck: 1
+        title: two independent counters, one invariant over both
+        state: {a: [0, 0]}
+        threads:
+          w:
+            copies: 2
+            steps:
+              - {step: one, do: "a[tid] += 1"}
+              - {step: two, do: "a[tid] += 1"}
+        invariants:
+          small: not any(a[0] + a[1] > k for k in range(3, 5))
+        """)
+    assert [(c.text, c.threads) for c in visible_conjuncts(prog)] == [("not (a[0] + a[1] > k)", ("w#0", "w#1"))]

@@ -195,13 +195,23 @@ def visible_conjuncts(program, tables=None) -> list:
     for k, writers in enumerate(tables.conjunct_writers):
         node, _ = tables.conjunct_nodes[k]
         prop = program.invariants[tables.conjunct_props[k]][0]
-        if id(node) in seen or not _couples(writers, tables.neighbours):
+        text = _text(prop.code.text, node)
+        if (prop.name, text) in seen or not _couples(writers, tables.neighbours):
             continue
-        seen.add(id(node))
+        seen.add((prop.name, text))
         pos = prop.code.origin.pos(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
-        text = ast.get_source_segment(prop.code.text, node) or ast.unparse(node)
-        found.append(VisibleConjunct(prop.name, " ".join(text.split()), pos, tuple(names[t] for t in writers)))
+        found.append(VisibleConjunct(prop.name, text, pos, tuple(names[t] for t in writers)))
     return found
+
+
+def _text(source: str, node) -> str:
+    """A conjunct as written; one split out of ``not any(...)`` or ``not (A
+    or B)`` is the ``not`` of a part of the text."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and \
+            (node.lineno, node.col_offset) == (node.operand.lineno, node.operand.col_offset):
+        return f"not ({_text(source, node.operand)})"
+    text = ast.get_source_segment(source, node) or ast.unparse(node)
+    return " ".join(text.split())
 
 
 def _couples(writers: tuple, neighbours: list) -> bool:
