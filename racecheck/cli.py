@@ -16,6 +16,7 @@ import sys
 from racecheck import __version__
 from racecheck.errors import InternalError, MissingDependency, ScenarioError, UsageError, did_you_mean
 from racecheck.explore.check import check_variant, select_variants
+from racecheck.explore.reduction import visible_conjuncts
 from racecheck.explore.result import Bounds, ExitReason, Outcome, default_memory, parse_size
 from racecheck.explore.schedule import parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
@@ -289,6 +290,7 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
     for variant in variants:
         checked = check_variant(scenario, variant, bounds, **options)
         _end_progress(options)
+        _warn_visible(checked, options)
         results.append(checked)
         print()
         print(render_variant(checked, path))
@@ -299,6 +301,13 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
         print()
         print(render_table(results))
     return _status(results)
+
+
+def _warn_visible(checked, options: dict) -> None:
+    """Name the invariant conjuncts that keep the reduction from working."""
+    if options.get("reduction", True) and len(checked.program.threads) > 1:
+        for conjunct in visible_conjuncts(checked.program):
+            print(f"racecheck: warning: {conjunct.describe()}", file=sys.stderr)
 
 
 def _status(results) -> int:

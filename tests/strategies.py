@@ -17,6 +17,17 @@ field read with or without a guard; and a list of lists (``grid[i][j]``)
 whose rows change length. Steps that fail on them (an index out of range
 after a shrink, the field of ``None``) are part of the point. These shapes
 have no Promela translation, so they are off by default.
+
+Also with ``shapes=True``, the spellings that the reduction must read for
+their meaning (issue 11): a list of records ``pages`` reached through
+``tid // 2``, ``tid % 2``, ``len(pages) - 1`` and an index read from state
+(``pages[pages[0].slot]``, a field no step writes, and ``pages[ix]``, a
+shared index some steps write); invariants and asserts over it written
+``all(... for p in pages)``, ``range(len(pages))``, ``not any(...)``,
+``not (A or B)`` and ``sum(...)``; sometimes a step that changes the list's
+length, so that none of these may be taken per element; and a statistics
+counter ``cnt`` (``cnt += 1``, ``cnt = 0``, ``pages[tid].n += 1``) that is
+read only sometimes.
 """
 
 from __future__ import annotations
@@ -24,11 +35,14 @@ from __future__ import annotations
 import yaml
 from hypothesis import strategies as st
 
+from strategies_pages import PAGE_CHECKS, PAGE_PLACES, PAGE_PROPS, pages_stmt
+
 
 class _Ctx:
     """What one scenario declares, so that generated code only uses it."""
 
-    def __init__(self, ints, bools, arr, rec, field, param, lock_ok, resize=False, slot=False, grid=False):
+    def __init__(self, ints, bools, arr, rec, field, param, lock_ok, resize=False, slot=False, grid=False,
+                 pages=False, pages_resize=False, counter=False, counter_read=False):
         self.ints, self.bools = ints, bools
         self.arr, self.rec, self.field = arr, rec, field
         self.param = param
@@ -36,6 +50,10 @@ class _Ctx:
         self.resize = resize          # arr changes length; negative indices
         self.slot = slot              # shared ``slot``: None or a record {v: int}
         self.grid = grid              # shared ``grid``: a list of lists
+        self.pages = pages            # shared ``pages``: two records {v, q, n, slot}
+        self.pages_resize = pages_resize  # some step changes the length of pages
+        self.counter = counter        # shared ``cnt``, written by counter updates
+        self.counter_read = counter_read  # ... and read by something
         self.focus = None             # one of the shapes: steps mostly on it
         self.uses_lock = False
         self.asserts = 0
@@ -56,16 +74,20 @@ class _Ctx:
             places.append("slot.v")                 # fails while slot is None
         if self.grid:
             places += ["grid[0][0]", "grid[1][-1]", "grid[tid][0]", "grid[-1][0]"]
+        if self.pages:
+            places += PAGE_PLACES
+        if self.counter_read:
+            places.append("cnt")
         return places
 
     def safe_int_places(self):
         """Places that can always be read (for properties that must not fail)."""
         fixed = {"arr[tid]"} | ({"arr[0]", "arr[1]"} if self.resize else set())
-        return [p for p in self.int_places()
-                if p not in fixed and not p.startswith(("arr[-", "slot.", "grid["))]
+        unsafe = ("arr[-", "slot.", "grid[") + (("pages[",) if self.pages_resize else ())
+        return [p for p in self.int_places() if p not in fixed and not p.startswith(unsafe) and "tid" not in p]
 
     def bool_places(self):
-        return list(self.bools) + (["rec.q"] if self.rec else [])
+        return list(self.bools) + (["rec.q"] if self.rec else []) + (["pages[tid % 2].q"] if self.pages else [])
 
 
 def _shared_stmt(draw, ctx):
@@ -238,6 +260,8 @@ def _step(draw, ctx, depth):
         kinds += ["lock"] * 3
     if ctx.shapes:
         kinds += ["shape"] * 4 + ["reshape+access"] * 6 + ["shape check"] * 5
+    if ctx.pages or ctx.counter:
+        kinds += ["pages"] * 6 + (["pages check"] * 2 if ctx.pages else [])
     if depth == 0:
         kinds += ["loop", "loop", "spin"] + (["local spin"] if draw(st.integers(0, 19)) == 0 else [])
     if depth > 1:
@@ -246,6 +270,11 @@ def _step(draw, ctx, depth):
         # few steps, most of them on the changing shapes
         kinds = ["shape"] + ["reshape+access"] * 4 + ["shape check"] * 4 + ["shared", "read", "await", "if"]
     kind = draw(st.sampled_from(kinds))
+    if kind == "pages":
+        return [{"step": "pages", "do": pages_stmt(draw, ctx)}]
+    if kind == "pages check":
+        ctx.asserts += 1
+        return [{"step": "check", "do": f"assert {draw(st.sampled_from(PAGE_CHECKS))}, 'pages {ctx.asserts}'"}]
     if kind == "shape":
         code = _shape_stmt(draw, ctx)
         if draw(st.integers(0, 3)) == 0:
@@ -369,13 +398,18 @@ def scenario_texts(draw, failing_properties=True, shapes=False):
         arr = arr or resize
         slot = draw(st.integers(0, 3)) == 0
         grid = draw(st.integers(0, 4)) == 0
+    pages = shapes and draw(st.integers(0, 2)) == 0
+    counter = shapes and draw(st.integers(0, 2)) == 0
     ctx = _Ctx(ints, bools, arr, rec, field, param, lock_ok=draw(st.booleans()),
-               resize=resize, slot=slot, grid=grid)
+               resize=resize, slot=slot, grid=grid, pages=pages,
+               pages_resize=pages and draw(st.integers(0, 3)) == 0,
+               counter=counter, counter_read=counter and draw(st.integers(0, 3)) == 0)
     if ctx.shapes and draw(st.booleans()):
         # focused: one shape only, few steps
         ctx.focus = draw(st.sampled_from([k for k in ("resize", "resize", "grid", "slot") if getattr(ctx, k)]))
         ctx.resize, ctx.slot, ctx.grid = (ctx.focus == "resize"), (ctx.focus == "slot"), (ctx.focus == "grid")
         resize, slot, grid = ctx.resize, ctx.slot, ctx.grid
+        ctx.pages = ctx.pages_resize = ctx.counter = ctx.counter_read = False
 
     shape = draw(st.sampled_from(["2", "3", "copies", "copies+1"]))
     counts = {"2": [1, 1], "3": [1, 1, 1], "copies": [2], "copies+1": [2, 1]}[shape]
@@ -404,6 +438,12 @@ def scenario_texts(draw, failing_properties=True, shapes=False):
         state["slot"] = draw(st.sampled_from([None, {"v": 0}]))
     if grid:
         state["grid"] = draw(st.sampled_from([[[0, 0], [0, 0]], [[0], [0, 0]], [[0, 0], [0]]]))
+    if ctx.pages:
+        slots = draw(st.sampled_from([[0, 1], [1, 0], [1, 1]]))
+        state["pages"] = [{"v": 0, "q": False, "n": 0, "slot": k} for k in slots]
+        state["ix"] = draw(st.integers(0, 1))
+    if ctx.counter:
+        state["cnt"] = draw(st.integers(0, 1))
     if ctx.uses_lock:
         state["lk"] = False
 
@@ -419,9 +459,10 @@ def scenario_texts(draw, failing_properties=True, shapes=False):
         prop_places = ctx.safe_int_places()
     int_props = [f"{p} <= 1" for p in prop_places]
     int_props += [f"{p} >= 0" for p in prop_places]
-    bool_props = [f"not {b}" for b in ctx.bool_places()] + [b for b in ctx.bool_places()]
-    if len(ctx.bool_places()) > 1:
-        bool_props.append(f"not ({ctx.bool_places()[0]} and {ctx.bool_places()[1]})")
+    prop_bools = [b for b in ctx.bool_places() if "tid" not in b]
+    bool_props = [f"not {b}" for b in prop_bools] + prop_bools
+    if len(prop_bools) > 1:
+        bool_props.append(f"not ({prop_bools[0]} and {prop_bools[1]})")
     if arr:
         int_props += ["sum(arr) < 3", "any(v == 0 for v in arr)"]
         if failing_properties or not resize:
@@ -436,7 +477,11 @@ def scenario_texts(draw, failing_properties=True, shapes=False):
                       "sum(len(row) for row in grid) <= 4", "len(grid) < 2 or len(grid[1]) < 2 or grid[1][1] == 0"]
         if failing_properties:
             int_props += ["grid[1][-1] <= 1", "len(grid[1]) < 2 or grid[1][1] == 0"]
-    places = prop_places + ctx.bool_places()
+    if ctx.pages and (failing_properties or not ctx.pages_resize):
+        int_props += PAGE_PROPS
+    if ctx.counter_read:
+        int_props += ["cnt <= 2", "cnt >= 0 and cnt != 3"]
+    places = prop_places + prop_bools
     if len(places) > 1:  # conjunctions (partial-order reduction splits invariants at 'and')
         int_props.append(f"{places[0]} != 2 and {places[-1]} != -1")
     if len(ints) > 1:

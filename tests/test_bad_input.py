@@ -1305,7 +1305,8 @@ def test_bug_path_after_an_option(tmp_path, capsys):
 
 def test_bug_unbounded_state_space_without_bound(tmp_path):
     text = ("racecheck: 1\ntitle: counts forever\nlivelock: allowed\nstate: {n: 0}\nthreads:\n  a:\n    steps:\n"
-            "      - while: true\n        steps:\n          - {step: n++, do: n += 1}\n")
+            "      - while: true\n        steps:\n          - {step: n++, do: n += 1}\n"
+            "invariants:\n  counted: n >= 0\n")        # observed: a counter nothing reads is merged away
     path = write(tmp_path, text)
     try:
         proc = run_module(path, "--max-memory", "150M", timeout=20)

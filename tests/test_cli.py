@@ -35,6 +35,8 @@ threads:
       - while: "True"
         steps:
           - {step: n++, do: n += 1}
+invariants:
+  counted: n >= 0    # n is observed: a counter nothing reads would be merged away
 """
 
 

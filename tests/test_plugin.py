@@ -85,6 +85,8 @@ threads:
       - while: "True"
         steps:
           - {step: n++, do: n += 1}
+invariants:
+  counted: n >= 0    # n is observed: a counter nothing reads would be merged away
 """
 
 # `y` is not declared: a load error at line 8, column 17.

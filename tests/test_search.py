@@ -211,6 +211,8 @@ def test_unbounded_counter_is_inconclusive_never_safe(program):
               - while: "True"
                 steps:
                   - {step: n++, do: n += 1}
+        invariants:
+          counted: n >= 0    # n is observed: a counter nothing reads would be merged away
         """)
     result = explore(prog, Bounds(max_states=50))
     assert result.verdict is Verdict.INCONCLUSIVE

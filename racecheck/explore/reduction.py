@@ -55,15 +55,26 @@ if x is livelocked and π reaches it, the construction above reaches, in the
 reduced graph, x itself or a state x·a·b... reachable from x, which is
 livelocked too, since an ending reachable from it would be reachable from x.
 
-Invariants split into conjuncts at ``and`` and at ``all(... for i in
-range(N))`` with constant N, so an invariant over many independent pages
-does not make every step visible.
+Invariants split into conjuncts at ``and``, ``not (A or B)`` and at
+``all(...)`` / ``not any(...)`` over a constant range or a shared list of
+fixed length (``model.access.conjunct_nodes``), so an invariant over many
+independent pages does not make every step visible.
+
+Counters nothing observes (``AccessTables.unobserved``) are left out of
+every mask here. The argument above then holds for the states projected
+onto everything else: a counter's value flows only into itself and its
+updates cannot fail, so enabledness, failures, the other writes and every
+property are the same for states with the same projection, and the masks
+without counters are exact for the projected system (docs/reduction.md).
 """
 
 from __future__ import annotations
 
+import ast
+from dataclasses import dataclass
 from operator import itemgetter
 
+from racecheck.errors import Pos
 from racecheck.model.access import AccessTables, future_local_reads
 from racecheck.scenario.values import Record
 
@@ -75,11 +86,12 @@ class Reducer:
         tables = self.tables = AccessTables(program)
         self.pc_slots = tuple(t.pc_slot for t in program.threads)
         self.ends = tuple(t.end for t in program.threads)
-        self.reads = tables.reads
-        self.writes = tables.writes
+        keep = ~tables.unobserved              # counters nothing reads never conflict
+        self.reads = _pruned(tables.reads, keep)
+        self.writes = _pruned(tables.writes, keep)
         self.guards = tables.guards
-        self.future_reads = tables.future_reads
-        self.future_writes = tables.future_writes
+        self.future_reads = _pruned(tables.future_reads, keep)
+        self.future_writes = _pruned(tables.future_writes, keep)
         self.neighbours = tables.neighbours
         self.conjuncts = tuple(zip(tables.conjuncts, tables.conjunct_writers))
         self.pcs_of = _getter(self.pc_slots)
@@ -153,6 +165,60 @@ class Reducer:
         return members
 
 
+@dataclass(frozen=True)
+class VisibleConjunct:
+    """An invariant conjunct that keeps otherwise independent threads in
+    step: it reads what several of them write, so C2 puts all of them in
+    every ample set that writes it, and the reduction gains little there.
+    A ``sum()`` over all elements is like this by its meaning; a
+    conjunction over elements is not, once split (``all(... for p in L)``)."""
+
+    invariant: str
+    text: str                       # the conjunct, as written
+    pos: Pos
+    threads: tuple                  # names of the threads that write what it reads
+
+    def describe(self) -> str:
+        names = ", ".join(self.threads[:3]) + (f" and {len(self.threads) - 3} more" if len(self.threads) > 3 else "")
+        return (f"{self.pos}: invariant '{self.invariant}': `{self.text}` reads what {len(self.threads)} threads "
+                f"write that otherwise never conflict ({names}); every step of theirs that changes it stays "
+                f"ordered, so partial-order reduction gains little. A conjunction over elements, written "
+                f"all(... for p in L), does not cost this.")
+
+
+def visible_conjuncts(program, tables=None) -> list:
+    """The conjuncts that couple threads whose steps never conflict (at
+    most one per piece of invariant text)."""
+    tables = tables or AccessTables(program)
+    names = [t.name for t in program.threads]
+    found, seen = [], set()
+    for k, writers in enumerate(tables.conjunct_writers):
+        node, _ = tables.conjunct_nodes[k]
+        prop = program.invariants[tables.conjunct_props[k]][0]
+        text = _text(prop.code.text, node)
+        if (prop.name, text) in seen or not _couples(writers, tables.neighbours):
+            continue
+        seen.add((prop.name, text))
+        pos = prop.code.origin.pos(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+        found.append(VisibleConjunct(prop.name, text, pos, tuple(names[t] for t in writers)))
+    return found
+
+
+def _text(source: str, node) -> str:
+    """A conjunct as written; one split out of ``not any(...)`` or ``not (A
+    or B)`` is the ``not`` of a part of the text."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and \
+            (node.lineno, node.col_offset) == (node.operand.lineno, node.operand.col_offset):
+        return f"not ({_text(source, node.operand)})"
+    text = ast.get_source_segment(source, node) or ast.unparse(node)
+    return " ".join(text.split())
+
+
+def _couples(writers: tuple, neighbours: list) -> bool:
+    """Are two of ``writers`` independent apart from the conjunct?"""
+    return any(u not in neighbours[t] for i, t in enumerate(writers) for u in writers[i + 1:])
+
+
 class Dead:
     """The placeholder for a value nothing will read again."""
 
@@ -182,6 +248,11 @@ class DeadValues:
     may differ in is the (constant) value of a finished conjunct, so the
     search evaluates the invariants on every state it merges into a visited
     one: a violation there is recorded, with its own schedule.
+
+    A counter nothing observes (``AccessTables.unobserved``: only ``x +=
+    c`` and the like touch it) is dead in every state: its value never
+    reaches a step, a guard or a check, so states that differ only there
+    have the same futures too.
 
     What is dead depends only on the threads' pcs, so it is cached by them.
     """
@@ -231,10 +302,17 @@ class DeadValues:
         for mask in self.conjuncts:
             if mask & writing:
                 live |= mask
-        dead = self.varying & ~live
+        dead = self.varying & (~live | t.unobserved)
         if not dead and not dead_slots:
             return False
         return (dead, tuple(dead_slots))
+
+
+def _pruned(table: list, keep: int) -> list:
+    """A per-thread, per-pc table of masks without the atoms not in ``keep``."""
+    if keep == -1:
+        return table
+    return [[mask & keep for mask in row] for row in table]
 
 
 def _getter(slots: tuple):

@@ -15,8 +15,15 @@ the concrete locations it read and wrote. The check then demands:
 * a guard's reads inside ``guards[t][pc]``; each invariant conjunct's
   reads inside its conjunct mask; final checks' reads inside
   ``final_reads``;
+* the conjuncts, evaluated in order, decide each invariant as the whole
+  does (the first that is false or fails gives its outcome), so splitting
+  ``all(... for p in pages)``, ``not any(...)`` or ``range(len(L))`` into
+  conjuncts cannot change what is checked;
 * the checked run has the same outcome (state, or error message) as the
-  ordinary run.
+  ordinary run;
+* a step run from the same state with every counter that nothing should
+  observe (``AccessTables.unobserved``) changed has the same outcome
+  apart from those counters.
 
 A failure is an ``AccessCheckError`` (an internal error: a bug in racecheck,
 never a verdict) naming the thread, the step, its position and the location.
@@ -30,9 +37,11 @@ import os
 
 from racecheck.errors import InternalError
 from racecheck.model import tracking
-from racecheck.model.access import AccessTables, conjunct_nodes
+from racecheck.model.access import AccessTables
 from racecheck.model.compile import Names, Unit
+from racecheck.model.locations import Element
 from racecheck.model.runtime import Chooser
+from racecheck.scenario.values import Record
 
 ENV = "RACECHECK_CHECK_ACCESSES"
 
@@ -61,14 +70,11 @@ class AccessChecker:
     def _compile_conjuncts(self, program) -> list:
         slots = {n: i for i, n in enumerate(program.shared_names)}
         unit = Unit(Names(slots, program.params), f"<racecheck {program.scenario.path} conjuncts>", checked=True)
-        shared = frozenset(program.shared_names)
-        k = 0
-        for prop, _ in program.invariants:
-            for node, env in conjunct_nodes(prop.code, shared, program.params):
-                unit.expression(f"k{k}", _substitute(node, env))
-                k += 1
+        nodes = self.tables.conjunct_nodes
+        for k, (node, env) in enumerate(nodes):
+            unit.expression(f"k{k}", _substitute(node, env))
         ns = unit.compile(program.params)
-        return [ns[f"k{i}"] for i in range(k)]
+        return [ns[f"k{i}"] for i in range(len(nodes))]
 
     # -- wrappers ------------------------------------------------------------
     def stepper(self, thread, fast, run_locals):
@@ -93,6 +99,8 @@ class AccessChecker:
                 self._same(thread, pc, checked, _outcome(self.as_step_error(exc)))
                 raise
             self._same(thread, pc, checked, result)
+            if self.tables.unobserved:
+                self._counters_agree(thread, pc, s, chooser, fast, result)
             return result
         return step
 
@@ -106,18 +114,27 @@ class AccessChecker:
         return guard
 
     def invariant(self, k: int, prop, fast, checked):
+        """Each conjunct reads inside its mask, and the conjuncts, taken in
+        order, decide the invariant as the whole does: the first one that
+        is false or fails gives the whole's outcome."""
         tables = self.tables
         parts = [(fn, tables.conjuncts[i]) for i, (fn, owner) in
                  enumerate(zip(self.conjunct_fns, tables.conjunct_props)) if owner == k]
-        whole = 0
-        for _, mask in parts:
-            whole |= mask
 
         def invariant(s):
-            for fn, mask in parts + [(checked, whole)]:
-                self._record(fn, s)
+            decided = True
+            for fn, mask in parts:
+                outcome = self._record(fn, s)
                 self._within(None, prop, "reads", mask)
-            return fast(s)
+                if decided is True:
+                    decided = outcome
+            try:
+                value = fast(s)
+            except self.user_errors:
+                self._decides(prop, decided, "error")
+                raise
+            self._decides(prop, decided, bool(value))
+            return value
         return invariant
 
     def final(self, prop, fast, checked):
@@ -130,14 +147,21 @@ class AccessChecker:
         return final
 
     # -- the check -------------------------------------------------------------
-    def _record(self, checked, s) -> None:
-        """Run a checked expression on ``s`` for its log; its value or error
-        comes from the ordinary run."""
+    def _record(self, checked, s):
+        """Run a checked expression on ``s`` for its log; its outcome (True,
+        False or "error") only for comparing: the verdict comes from the
+        ordinary run."""
         tracking.LOG.clear()
         try:
-            checked(s)
+            return bool(checked(s))
         except self.user_errors:
-            pass
+            return "error"
+
+    def _decides(self, prop, conjuncts, whole) -> None:
+        if conjuncts != whole:
+            raise AccessCheckError(f"access check: {self._place(None, prop)} is {whole} but its conjuncts, "
+                                   f"in order, decide {conjuncts}")
+
     def _within(self, thread, where, read_word: str, read_mask: int, write_word: str = "", write_mask: int = 0):
         atoms = self.atoms
         for kind, location in tracking.LOG:
@@ -152,6 +176,28 @@ class AccessChecker:
                     f"access check: {self._place(thread, where)} {word} {format_location(location)} "
                     f"({atoms.describe(extra)}), outside the set computed for it: {atoms.describe(allowed)}")
 
+    def _counters_agree(self, thread, pc: int, s: tuple, chooser, fast, result) -> None:
+        """The step from ``s`` with every unobserved counter changed has the
+        same outcome apart from those counters (docs/reduction.md)."""
+        other = None if chooser is None else Chooser(list(chooser.plan))
+        try:
+            shifted = fast(self._counters(s, _shift), other)
+        except self.user_errors as exc:
+            shifted = _outcome(self.as_step_error(exc))
+        if self._counters(shifted, _blank) != self._counters(result, _blank):
+            raise AccessCheckError(f"access check: {self._place(thread, pc)} depends on a counter nothing "
+                                   f"should observe ({self.atoms.describe(self.tables.unobserved)})")
+
+    def _counters(self, s, change):
+        """``s`` with ``change`` applied to the value of each unobserved counter."""
+        if type(s) is str:
+            return s
+        v = list(s)
+        mask = self.tables.unobserved
+        for i, name in enumerate(self.program.shared_names):
+            v[i] = _map_leaves(v[i], self.atoms.roots[name], mask, change)
+        return tuple(v)
+
     def _same(self, thread, pc: int, checked, result) -> None:
         if checked != result:
             raise AccessCheckError(f"access check: {self._place(thread, pc)} ran differently when checked: "
@@ -160,9 +206,31 @@ class AccessChecker:
     @staticmethod
     def _place(thread, where) -> str:
         if thread is None:
-            return f"{where.kind} '{where.name}' ({where.pos})"
+            return f"{where.kind} '{where.name}' ({where.code.pos})"
         instr = thread.instrs[where]
         return f"thread {thread.name}, step '{instr.text}' ({instr.pos}),"
+
+
+def _shift(value):
+    return value + 7 if type(value) is int else value
+
+
+def _blank(value):
+    return None
+
+
+def _map_leaves(value, node, mask: int, change):
+    """``value`` with ``change`` applied to the leaves of ``node`` in ``mask``."""
+    full, children = node[0], node[1]
+    if not full & mask:
+        return value
+    if children is None:
+        return change(value)
+    if type(value) is Record and tuple(children) == value[0].fields:
+        return Record((value[0],) + tuple(_map_leaves(v, children[f], mask, change) for f, v in value.items()))
+    if type(value) is tuple and len(value) == len(children):
+        return tuple(_map_leaves(v, children[i], mask, change) for i, v in enumerate(value))
+    return value
 
 
 def _outcome(error) -> str:
@@ -185,7 +253,10 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.env and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(ast.Constant(self.env[node.id]), node)
+            value = self.env[node.id]
+            if isinstance(value, Element):           # the element itself: L[k], L[k].f...
+                return ast.copy_location(_location_node(value.location), node)
+            return ast.copy_location(ast.Constant(value), node)
         return node
 
     def _comprehension(self, node):
@@ -202,6 +273,16 @@ class _Substitute(ast.NodeTransformer):
         return node
 
     visit_ListComp = visit_GeneratorExp = _comprehension
+
+
+def _location_node(location: tuple):
+    node = ast.Name(id=location[0], ctx=ast.Load())
+    for key in location[1:]:
+        if isinstance(key, str):
+            node = ast.Attribute(value=node, attr=key, ctx=ast.Load())
+        else:
+            node = ast.Subscript(value=node, slice=ast.Constant(key), ctx=ast.Load())
+    return node
 
 
 def _substitute(node, env: dict):

@@ -55,6 +55,8 @@ class Unit:
         self.names = names
         self.filename = filename
         self.checked = checked          # record shared accesses (model.tracking)
+        self._tracked = frozenset()     # checked code: comprehension variables that hold
+                                        # (value, location) pairs of shared elements
         self.chunks: list = []
         self._tmp = count()
 
@@ -271,6 +273,8 @@ class Unit:
         kind = type(node)
         if kind is ast.Name:
             name = node.id
+            if name in self._tracked:
+                return f"c_{name}"
             if name in bound or name not in self.names.slots or name in self.names.local_names:
                 return None
             return f"_tr_root({self.names.read(name, sv)}, {name!r})"
@@ -287,10 +291,15 @@ class Unit:
     def comprehension(self, node, sv: str, bound: frozenset, lazy: bool) -> str:
         inner = set(bound)
         clauses = []
+        outer = self._tracked
         for gen in node.generators:
-            iterable = self.expr(gen.iter, sv, frozenset(inner))
+            pair = self._iterated(gen, sv, frozenset(inner))
+            iterable = self.expr(gen.iter, sv, frozenset(inner)) if pair is None else f"_tr_elements({pair})"
             names = [gen.target] if isinstance(gen.target, ast.Name) else list(gen.target.elts)
             inner.update(n.id for n in names)
+            self._tracked = self._tracked - {n.id for n in names}     # rebound here
+            if pair is not None:         # checked: each element with its location
+                self._tracked |= {gen.target.id}
             target = ", ".join(f"c_{n.id}" for n in names)
             if len(names) > 1 or isinstance(gen.target, ast.Tuple):
                 target = f"({target},)"
@@ -299,10 +308,18 @@ class Unit:
                 clause += f" if {self.expr(cond, sv, frozenset(inner))}"
             clauses.append(clause)
         elt = self.expr(node.elt, sv, frozenset(inner))
+        self._tracked = outer
         gen = f"({elt} {' '.join(clauses)})"
         # A generator passed straight to any/all/sum/min/max stays lazy, so
         # any() and all() short-circuit as in Python; otherwise it is a list.
         return gen if lazy else f"tuple{gen}"
+
+    def _iterated(self, gen, sv: str, bound: frozenset):
+        """Checked code: the location pair of a shared value a comprehension
+        iterates over with one variable, or None."""
+        if not self.checked or not isinstance(gen.target, ast.Name):
+            return None
+        return self._shared_location(gen.iter, sv, bound)
 
 
 def _reset(tree) -> str:

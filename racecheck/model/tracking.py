@@ -11,6 +11,9 @@ indices already counted from the end of the list as it is at that moment):
                       set a part of it (its shape was read);
     ("w", location)   the value at the location was written.
 
+A comprehension over a shared value iterates ``elements``: its variable
+then holds a ``(value, location)`` pair, read when used.
+
 ``model.accesscheck`` compares these with the statically computed access
 masks of ``model.access``. The helpers raise exactly what the ordinary ones
 raise, in the same order, so a checked run fails where an ordinary one does.
@@ -40,6 +43,8 @@ def root(value, name: str) -> tuple:
 def step(pair: tuple, is_field: bool, key) -> tuple:
     """One field or element further down a shared location."""
     value, location = pair
+    if location is None:                 # inside a value already read whole
+        return (getf(value, key) if is_field else geti(value, key), None)
     LOG.append(("s", location))
     if is_field:
         return (getf(value, key), location + (key,))
@@ -48,12 +53,32 @@ def step(pair: tuple, is_field: bool, key) -> tuple:
 
 def end(pair: tuple):
     """The value at the end of a shared location, which is read whole."""
-    LOG.append(("r", pair[1]))
+    if pair[1] is not None:
+        LOG.append(("r", pair[1]))
     return pair[0]
+
+
+def elements(pair: tuple):
+    """Iterating over a shared value: a list's length is read (its shape),
+    and each element comes with its location, to be read when used;
+    anything else is read whole. Lazy, so that it fails when and as plain
+    iteration does."""
+    value, location = pair
+    if type(value) is not tuple:
+        if location is not None:
+            LOG.append(("r", location))
+        for item in value:
+            yield (item, None)
+        return
+    if location is not None:
+        LOG.append(("s", location))
+    for i, item in enumerate(value):
+        yield (item, None if location is None else location + (i,))
 
 
 def note(kind: str, location: tuple) -> None:
     LOG.append((kind, location))
 
 
-NAMESPACE = {"_tr_root": root, "_tr_step": step, "_tr_end": end, "_tr_note": note, "_tr_pos": position}
+NAMESPACE = {"_tr_root": root, "_tr_step": step, "_tr_end": end, "_tr_note": note, "_tr_pos": position,
+             "_tr_elements": elements}
