@@ -72,9 +72,10 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
             deadline: float | None = None) -> Exploration:
     """Explore every interleaving of ``program`` within ``bounds``.
 
-    ``progress(states, transitions, depth, seconds)`` is called about once a
-    second while the search runs. Ctrl-C ends the search with exit reason
-    ``INTERRUPTED`` and the statistics so far. ``deadline`` is the
+    ``progress(states, transitions, depth, seconds)`` is called while the
+    search runs, every ``progress.every`` seconds (once a second if it has
+    no ``every``). Ctrl-C ends the search with exit reason ``INTERRUPTED``
+    and the statistics so far. ``deadline`` is the
     ``time.perf_counter()`` instant the search must stop by; by default,
     ``bounds.timeout`` seconds from now.
     """
@@ -128,6 +129,9 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     edges: list = []
     terminal = bytearray()
     found = _Found()
+    # per thread, the (pc, pc after) of every transition taken, pc after -1
+    # when it failed: what ran, for explore.coverage (cheaper than a log)
+    moves = tuple(set() for _ in program.threads)
     violating = 0
     transitions = 0
     # states that failed a property, so that a merged state (see recheck) is
@@ -179,7 +183,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     clock = time.perf_counter
     watch = deadline is not None or max_memory is not None or progress is not None
     next_look = start
-    next_report = start + _PROGRESS_SECONDS
+    next_report = start + getattr(progress, "every", _PROGRESS_SECONDS)
     goal = None
     exit_reason = ExitReason.EXHAUSTED
     try:
@@ -203,7 +207,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                         break
                     if progress is not None and now >= next_report:
                         progress(len(parent), transitions, depth, now - start)
-                        next_report = now + _PROGRESS_SECONDS
+                        next_report = now + getattr(progress, "every", _PROGRESS_SECONDS)
                     next_look = now + _LOOK_SECONDS
                     if deadline is not None and deadline < next_look:
                         next_look = deadline
@@ -222,6 +226,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                         if guard(s):
                             enabled.append(t)
                     except USER_ERRORS as exc:
+                        moves[t].add((pc, -1))
                         found.add("error", "error", str(as_step_error(exc)), sid, (t, ()), depth + 1)
                         guard_failed = True
                         if keep_edges:
@@ -245,11 +250,14 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                     for t in todo:
                         step = steppers[t]
                         slot, may_choose = chooses[t]
-                        chooser = Chooser() if may_choose[s[slot]] else None
+                        pc = s[slot]
+                        moved = moves[t].add
+                        chooser = Chooser() if may_choose[pc] else None
                         while True:
                             try:
                                 s2 = step(s, chooser)
                             except USER_ERRORS as exc:
+                                moved((pc, -1))
                                 failed = True
                                 found.add(*_failure_kind(as_step_error(exc)), sid,
                                           (t, chooser.used() if chooser else ()), depth + 1)
@@ -257,6 +265,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                                     terminal[sid] = 1
                             else:
                                 transitions += 1
+                                moved((pc, s2[slot]))
                                 key = keyof(s2) if keyof else s2
                                 if keep_edges:
                                     sid2 = visited.get(key)
@@ -326,7 +335,8 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
         verdict = Verdict.SAFE
     collision = (transitions * len(parent)) / 2.0 ** 64 if hash_compact else None
     return Exploration(verdict, violations[0] if violations else None, tuple(violations[1:]),
-                       stats, exit_reason, bounds, _checked(program), reducer is not None, collision)
+                       stats, exit_reason, bounds, _checked(program), reducer is not None, collision,
+                       tuple(frozenset(m) for m in moves))
 
 
 def invariants_of(program) -> tuple:
