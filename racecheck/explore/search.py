@@ -129,9 +129,9 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     edges: list = []
     terminal = bytearray()
     found = _Found()
-    # per thread, the (pc, pc after) of every transition taken, pc after -1
-    # when it failed: what ran, for explore.coverage (cheaper than a log)
-    moves = tuple(set() for _ in program.threads)
+    # what ran, for explore.coverage: marks[t][pc][pc after] is set when a
+    # transition of thread t went from pc to pc after ([-1]: it failed)
+    marks = tuple(tuple(bytearray(th.end + 2) for _ in range(th.end + 1)) for th in program.threads)
     violating = 0
     transitions = 0
     # states that failed a property, so that a merged state (see recheck) is
@@ -226,7 +226,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                         if guard(s):
                             enabled.append(t)
                     except USER_ERRORS as exc:
-                        moves[t].add((pc, -1))
+                        marks[t][pc][-1] = 1
                         found.add("error", "error", str(as_step_error(exc)), sid, (t, ()), depth + 1)
                         guard_failed = True
                         if keep_edges:
@@ -251,13 +251,13 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                         step = steppers[t]
                         slot, may_choose = chooses[t]
                         pc = s[slot]
-                        moved = moves[t].add
+                        mark = marks[t][pc]
                         chooser = Chooser() if may_choose[pc] else None
                         while True:
                             try:
                                 s2 = step(s, chooser)
                             except USER_ERRORS as exc:
-                                moved((pc, -1))
+                                mark[-1] = 1
                                 failed = True
                                 found.add(*_failure_kind(as_step_error(exc)), sid,
                                           (t, chooser.used() if chooser else ()), depth + 1)
@@ -265,7 +265,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                                     terminal[sid] = 1
                             else:
                                 transitions += 1
-                                moved((pc, s2[slot]))
+                                mark[s2[slot]] = 1
                                 key = keyof(s2) if keyof else s2
                                 if keep_edges:
                                     sid2 = visited.get(key)
@@ -336,7 +336,14 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     collision = (transitions * len(parent)) / 2.0 ** 64 if hash_compact else None
     return Exploration(verdict, violations[0] if violations else None, tuple(violations[1:]),
                        stats, exit_reason, bounds, _checked(program), reducer is not None, collision,
-                       tuple(frozenset(m) for m in moves))
+                       _moves(marks))
+
+
+def _moves(marks) -> tuple:
+    """Per thread, the set of ``(pc, pc after)`` marked (pc after -1: failed)."""
+    return tuple(frozenset((pc, after if after < len(row) - 1 else -1)
+                           for pc, row in enumerate(rows) for after, bit in enumerate(row) if bit)
+                 for rows in marks)
 
 
 def invariants_of(program) -> tuple:
