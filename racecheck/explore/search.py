@@ -7,7 +7,10 @@ Visited states are kept in a set: exactly (the state tuples), or, with
 a collision would wrongly treat a new state as visited, and the result
 reports an upper bound on the probability that one happened). A state's
 number, its parent's number and the step that reached it are kept in flat
-arrays, so any violation becomes a schedule by walking parents back.
+arrays, so any violation becomes a schedule by walking parents back. Per
+thread, a byte marks each move (pc, pc after) that some transition made
+(``Exploration.moves``): from those, ``explore.coverage`` knows what ran
+without a search of its own.
 
 What is checked, and when:
 
