@@ -265,7 +265,7 @@ class _Progress:
     def __init__(self, tty: bool):
         self.tty = tty
         self.label = ""
-        self.every = 1.0 if tty else float(os.environ.get("RACECHECK_PROGRESS_SECONDS", PROGRESS_LOG_SECONDS))
+        self.every = 1.0 if tty else _seconds_from_environment("RACECHECK_PROGRESS_SECONDS", PROGRESS_LOG_SECONDS)
         self.shown = False
 
     def __call__(self, states: int, transitions: int, depth: int, seconds: float) -> None:
@@ -274,9 +274,19 @@ class _Progress:
             sys.stderr.write(f"\r  {states:,} states, depth {depth}, {rate:,.0f} states/s, {seconds:.0f} s ")
             self.shown = True
         else:
-            sys.stderr.write(f"racecheck: {self.label}: {_plural(states, 'state')}, {rate:,.0f} states/s, depth {depth}, "
-                             f"{peak_memory() / 2**20:,.0f} MiB, {seconds:.0f} s\n")
+            sys.stderr.write(f"racecheck: {self.label}: {_plural(states, 'state')}, {rate:,.0f} states/s, "
+                             f"depth {depth}, {peak_memory() / 2**20:,.0f} MiB, {seconds:.0f} s\n")
         sys.stderr.flush()
+
+
+def _seconds_from_environment(name: str, default: float) -> float:
+    """The number of seconds in environment variable ``name``; ``default``
+    when it is unset or not a number of seconds."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value >= 0 else default
 
 
 def _end_progress(options: dict) -> None:

@@ -23,7 +23,8 @@ SEED_VARIANTS = ("v1", "unlocked", "unlocked_kernel", "put_first", "trylock")
 LINE = re.compile(r"racecheck: (?P<label>.+): (?P<states>[\d,]+) states?, [\d,]+ states/s, depth \d+, "
                   r"[\d,]+ MiB, \d+ s$")
 
-UNEXPECTED = "racecheck: 1\ntitle: its assert fails\nstate: {x: 0}\nthreads: {a: {steps: [{step: check, do: assert False}]}}\n"
+UNEXPECTED = ("racecheck: 1\ntitle: its assert fails\nstate: {x: 0}\n"
+              "threads: {a: {steps: [{step: check, do: assert False}]}}\n")
 
 
 def test_progress_lines_when_stderr_is_not_a_terminal(monkeypatch, capsys):
@@ -54,11 +55,16 @@ def test_quiet_means_no_progress(monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_intervals():
+def test_intervals(monkeypatch):
     assert PROGRESS_LOG_SECONDS == 30
-    os.environ.pop("RACECHECK_PROGRESS_SECONDS", None)
+    monkeypatch.delenv("RACECHECK_PROGRESS_SECONDS", raising=False)
     assert _Progress(tty=False).every == 30
     assert _Progress(tty=True).every == 1.0
+    for bad in ("soon", "-1"):
+        monkeypatch.setenv("RACECHECK_PROGRESS_SECONDS", bad)
+        assert _Progress(tty=False).every == 30
+    monkeypatch.setenv("RACECHECK_PROGRESS_SECONDS", "2.5")
+    assert _Progress(tty=False).every == 2.5 and _Progress(tty=True).every == 1.0
 
 
 def test_a_terminal_gets_one_line_rewritten_in_place(capsys):
