@@ -123,9 +123,9 @@ _SETTINGS = settings(max_examples=int(os.environ.get("POSTPROC_EXAMPLES", "80"))
 def test_coverage_from_moves_equals_the_full_walk_on_random_scenarios(tmp_path, text):
     _, program = from_text(tmp_path, text)
     expected = reference_unexecuted(program)
-    for reduction in (True, False):
-        moves = explore(program, reduction=reduction).moves
-        assert unexecuted_steps(program, moves=moves) == expected, reduction
+    for reduction, compact in ((True, False), (False, False), (True, True)):
+        moves = explore(program, reduction=reduction, hash_compact=compact).moves
+        assert unexecuted_steps(program, moves=moves) == expected, (reduction, compact)
     graph = full_graph(program, 100_000)
     assert graph.complete
     assert unexecuted_steps(program, moves=explore(program).moves, graph=graph) == expected
