@@ -21,6 +21,7 @@ from racecheck.explore.schedule import parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
 from racecheck.model.program import Program
 from racecheck.report.replay import render_replay
+from racecheck.report.summary import plural, summary_line
 from racecheck.report.text import describe_end, render_table, render_variant
 from racecheck.scenario.loader import load_scenario, looks_like_scenario
 
@@ -215,24 +216,6 @@ def _check(argv) -> int:
     return status
 
 
-def summary_line(files: list, results: list, seconds: float) -> str:
-    """``checked 13 files, 28 variants: 28 as expected, 0 mismatched, 0
-    inconclusive in 4.2 s``; ``results`` holds a list of checked variants
-    per file that could be checked."""
-    outcomes = [c.outcome for checked in results for c in checked]
-    count = {o: outcomes.count(o) for o in Outcome}
-    text = (f"checked {_plural(len(results), 'file')}, {_plural(len(outcomes), 'variant')}: "
-            f"{count[Outcome.MATCH]} as expected, {count[Outcome.MISMATCH]} mismatched, "
-            f"{count[Outcome.INCONCLUSIVE]} inconclusive in {seconds:.1f} s")
-    if len(files) > len(results):
-        text += f"; {_plural(len(files) - len(results), 'file')} not checked (see the errors above)"
-    return text
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def find_scenarios(paths) -> list:
     files = []
     for path in paths:
@@ -274,7 +257,7 @@ class _Progress:
             sys.stderr.write(f"\r  {states:,} states, depth {depth}, {rate:,.0f} states/s, {seconds:.0f} s ")
             self.shown = True
         else:
-            sys.stderr.write(f"racecheck: {self.label}: {_plural(states, 'state')}, {rate:,.0f} states/s, "
+            sys.stderr.write(f"racecheck: {self.label}: {plural(states, 'state')}, {rate:,.0f} states/s, "
                              f"depth {depth}, {peak_memory() / 2**20:,.0f} MiB, {seconds:.0f} s\n")
         sys.stderr.flush()
 

@@ -13,7 +13,8 @@ import re
 
 import pytest
 
-from racecheck.cli import PROGRESS_LOG_SECONDS, _Progress, main, summary_line
+from racecheck.cli import PROGRESS_LOG_SECONDS, _Progress, main
+from racecheck.report.summary import summary_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEED = os.path.join(ROOT, "scenarios", "dirty_unlocked.yaml")
