@@ -125,3 +125,14 @@ def test_summary_counts_inconclusive(capsys, write_scenario):
 ])
 def test_summary_line_words(files, results, says):
     assert summary_line(files, results, 1.5) == says
+
+
+def test_summary_of_every_shipped_scenario(capsys):
+    directory = os.path.join(ROOT, "scenarios")
+    files = sorted(name for name in os.listdir(directory) if name.endswith(".yaml"))
+    assert main([directory, "-q"]) == 0
+    out = capsys.readouterr().out
+    variants = out.count("(expected ")
+    found = SUMMARY.match(out.rstrip("\n").splitlines()[-1])
+    assert found and found["files"] == f"{len(files)} files" and found["variants"] == f"{variants} variants"
+    assert (found["match"], found["mismatch"], found["inconclusive"]) == (str(variants), "0", "0")
