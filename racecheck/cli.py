@@ -12,10 +12,12 @@ import argparse
 import os
 import shlex
 import sys
+import time
 
 from racecheck import __version__
 from racecheck.errors import InternalError, MissingDependency, ScenarioError, UsageError, did_you_mean
-from racecheck.explore.check import check_variant, select_variants
+from racecheck.explore.budget import peak_memory
+from racecheck.explore.check import ANALYSIS_BUDGET, check_variant, select_variants
 from racecheck.explore.reduction import visible_conjuncts
 from racecheck.explore.result import Bounds, ExitReason, Outcome, default_memory, parse_size
 from racecheck.explore.schedule import parse_schedule
@@ -23,6 +25,7 @@ from racecheck.explore.trace import replay, violations_at_end
 from racecheck.model.program import Program
 from racecheck.report.replay import render_replay
 from racecheck.report.diagram import DEFAULT_WIDTH, diagram_style, set_diagram_style
+from racecheck.report.summary import plural, summary_line
 from racecheck.report.text import describe_end, render_table, render_variant
 from racecheck.scenario.loader import load_scenario, looks_like_scenario
 
@@ -99,8 +102,13 @@ def _search_options(parser) -> None:
     parser.add_argument("--hash-compact", action="store_true",
                         help="store 64-bit fingerprints of states instead of the states (less memory; "
                              "prints the probability that a collision hid a state)")
+    parser.add_argument("--graph-budget", type=_count, metavar="N", default=ANALYSIS_BUDGET,
+                        help="walk at most N states of the full (unreduced) state graph for coverage and "
+                             f"'how common' (default {ANALYSIS_BUDGET:,}); coverage needs the walk only for "
+                             "steps the verdict search never ran; over the budget they say 'not computed'")
     parser.add_argument("-q", "--quiet", action="store_true",
-                        help="no progress line on stderr")
+                        help="no progress on stderr (on a terminal a line updated every second, "
+                             f"otherwise a line at most every {PROGRESS_LOG_SECONDS} s)")
     parser.add_argument("--width", type=_width, default=DEFAULT_WIDTH, metavar="N",
                         help=f"fit race diagrams in N columns (default {DEFAULT_WIDTH}, as kernel mail; 0: no limit)")
     parser.add_argument("--verbose", action="store_true",
@@ -112,8 +120,16 @@ def _bounds_and_options(args) -> tuple:
     bounds = Bounds(args.max_states, args.max_depth, args.timeout, args.max_memory)
     set_diagram_style(args.width, args.verbose)
     options = dict(reduction=not args.no_reduction, hash_compact=args.hash_compact,
-                   progress=None if args.quiet or not sys.stderr.isatty() else _progress)
+                   progress=None if args.quiet else _Progress(sys.stderr.isatty()),
+                   analysis_budget=args.graph_budget)
     return bounds, options
+
+
+def _count(text: str) -> int:
+    """A number of states: 0 or more."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a count (0 or more)")
+    return int(text)
 
 
 def _positive_int(text: str, least: int = 1, message: str = "must be at least 1") -> int:
@@ -212,12 +228,17 @@ def _check(argv) -> int:
             raise UsageError("--schedule replays one scenario file; name exactly one")
         return _replay(files[0], args.variant, args.schedule)
     status = EXIT_OK
+    start = time.perf_counter()
+    results: list = []
     for n, path in enumerate(files):
         if n:
             print()
-        status = _worse(status, _check_file(path, args.variant, bounds, options))
+        status = _worse(status, _check_file(path, args.variant, bounds, options, results))
         if status == EXIT_INTERRUPTED:
             break
+    if len(files) > 1:
+        print()
+        print(summary_line(files, results, time.perf_counter() - start))
     return status
 
 
@@ -239,16 +260,65 @@ def find_scenarios(paths) -> list:
     return files
 
 
-def _progress(states: int, transitions: int, depth: int, seconds: float) -> None:
-    rate = states / seconds if seconds > 0 else 0
-    sys.stderr.write(f"\r  {states:,} states, depth {depth}, {rate:,.0f} states/s, {seconds:.0f} s ")
-    sys.stderr.flush()
+PROGRESS_LOG_SECONDS = 30      # between two progress lines when stderr is not a terminal
+
+
+class _Progress:
+    """The search's progress on stderr. On a terminal one line, rewritten
+    every second; elsewhere (a CI log, a file) a whole line at most every
+    ``PROGRESS_LOG_SECONDS`` (the environment variable
+    RACECHECK_PROGRESS_SECONDS sets another interval: tests use 0), naming
+    the file and variant. ``label`` is set before each variant's check;
+    ``every`` tells the search how often to call."""
+
+    def __init__(self, tty: bool):
+        self.tty = tty
+        self.label = ""
+        self.every = 1.0 if tty else _seconds_from_environment("RACECHECK_PROGRESS_SECONDS", PROGRESS_LOG_SECONDS)
+        self.shown = False
+
+    def __call__(self, states: int, transitions: int, depth: int, seconds: float) -> None:
+        rate = states / seconds if seconds > 0 else 0
+        if self.tty:
+            sys.stderr.write(f"\r  {states:,} states, depth {depth}, {rate:,.0f} states/s, {seconds:.0f} s ")
+            self.shown = True
+        else:
+            sys.stderr.write(f"racecheck: {self.label}: {plural(states, 'state')}, {rate:,.0f} states/s, "
+                             f"depth {depth}, {peak_memory() / 2**20:,.0f} MiB, {seconds:.0f} s\n")
+        sys.stderr.flush()
+
+
+def _seconds_from_environment(name: str, default: float) -> float:
+    """The number of seconds in environment variable ``name``; ``default``
+    when it is unset or not a number of seconds."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value >= 0 else default
 
 
 def _end_progress(options: dict) -> None:
-    if options.get("progress") is not None:
+    progress = options.get("progress")
+    if progress is not None and progress.shown:
         sys.stderr.write("\r\033[K")
         sys.stderr.flush()
+        progress.shown = False
+
+
+def _check_all(scenario, variants, path: str, bounds: Bounds, options: dict) -> list:
+    """``check_variant`` for each variant, its progress labelled with ``path``."""
+    checked = []
+    for variant in variants:
+        _label(options, path, variant)
+        checked.append(check_variant(scenario, variant, bounds, **options))
+        _end_progress(options)
+    return checked
+
+
+def _label(options: dict, path: str, variant) -> None:
+    if options.get("progress") is not None:
+        options["progress"].label = f"{path}, variant {variant.name}" if variant.name else path
 
 
 def _load(path: str, warn: bool = True):
@@ -276,7 +346,9 @@ def _load_variants(path: str, variant_name: str | None, warn: bool = True):
     return scenario, _variants(path, scenario, variant_name)
 
 
-def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: dict) -> int:
+def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: dict, tally: list) -> int:
+    """Check one file and print its results; its checked variants are appended
+    to ``tally`` (nothing when it cannot be loaded)."""
     try:
         scenario, variants = _load_variants(path, variant_name)
     except ScenarioError as exc:
@@ -286,8 +358,10 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
         print(f"racecheck: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"== {path}: {scenario.title}")
-    results = []
+    results: list = []
+    tally.append(results)
     for variant in variants:
+        _label(options, path, variant)
         checked = check_variant(scenario, variant, bounds, **options)
         _end_progress(options)
         _warn_visible(checked, options)
@@ -358,8 +432,7 @@ def _report(argv) -> int:
     for path in find_scenarios(args.paths):
         path = os.path.normpath(path)
         scenario, variants = _load_variants(path, args.variant)
-        checked = [check_variant(scenario, v, bounds, **options) for v in variants]
-        _end_progress(options)
+        checked = _check_all(scenario, variants, path, bounds, options)
         for written in write_reports(checked, path, args.out):
             print(written)
         summaries.append(to_json(checked, path))
@@ -411,8 +484,7 @@ def _diff(argv) -> int:
         if not os.path.lexists(path):
             raise UsageError(f"no such file: {path}")
         scenario, variants = _load_variants(path, variant, warn=n == 0 or path != sides[0][0])
-        checked.append([check_variant(scenario, v, bounds, **options) for v in variants])
-        _end_progress(options)
+        checked.append(_check_all(scenario, variants, path, bounds, options))
     labels = [f"{p}::{v}" if v and not args.variants else (v or p) for p, v in sides]
     from racecheck.report.diff import render_diff
     print(render_diff(checked[0], checked[1], labels[0], labels[1]))

@@ -12,6 +12,14 @@ common the violation is, coverage. An analysis that the bound stops is left
 out and named in ``CheckedVariant.not_computed``; the counterexample is
 then the search's own. Replaying the counterexample is not optional: it
 costs one run of its steps.
+
+``--graph-budget`` (``analysis_budget``) bounds the states of the full
+(unreduced) state graph that coverage and how common may walk. Coverage
+starts from what the verdict search already ran and walks the full graph
+only for steps that search never ran (``explore.coverage``); how common
+needs the full graph, built once and also given to coverage. Over the
+budget, the analysis is named in ``not_computed`` with ``over_budget()``'s
+reason, never left out silently.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from racecheck.explore.budget import Deadline, DeadlinePassed
 from racecheck.explore.counterexample import fewest_switches
 from racecheck.explore.coverage import coverage
 from racecheck.explore.frequency import violation_frequency
+from racecheck.explore.graph import full_graph
 from racecheck.explore.result import Bounds, ExitReason, Exploration, Outcome, Verdict
 from racecheck.explore.search import explore
 from racecheck.explore.trace import Trace, confirm, replay
@@ -59,15 +68,21 @@ class CheckedVariant:
         return self.exploration.outcome(self.variant.expect)
 
 
-ANALYSIS_BUDGET = 50_000       # states of the full graph for coverage and frequency
+ANALYSIS_BUDGET = 50_000       # states of the full graph for coverage and frequency (--graph-budget)
+
+
+def over_budget(budget: int) -> str:
+    """Why an analysis was not computed: its walk would pass ``budget`` states."""
+    return f"{budget + 1:,}+ states > budget {budget:,}; --graph-budget"
 
 
 def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(), *,
                   reduction: bool = True, hash_compact: bool = False, progress=None,
                   minimize: bool = True, analysis_budget: int = ANALYSIS_BUDGET) -> CheckedVariant:
     """Explore one variant; confirm, minimise and measure its violation, or
-    find the steps it never executes. ``analysis_budget`` bounds the extra
-    full-graph searches (0 turns them off)."""
+    find the steps it never executes. ``analysis_budget`` bounds the states
+    of the full-graph walks of coverage and frequency (0: none; coverage
+    then comes from the verdict search alone, or is not computed)."""
     program = Program(scenario, variant)
     deadline = Deadline.start(bounds)
     result = explore(program, bounds, variant.expect, reduction=reduction,
@@ -77,8 +92,7 @@ def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(
     if result.exit_reason is ExitReason.INTERRUPTED:
         deadline = Deadline.interrupted()
     if violation is None:
-        unexecuted, unexpected = _within(deadline, stopped, "coverage", (None, None), coverage,
-                                         program, analysis_budget) if analysis_budget else (None, None)
+        unexecuted, unexpected = _coverage(program, result, analysis_budget, deadline, stopped)
         safe = result.verdict is Verdict.SAFE
         return CheckedVariant(scenario, variant, program, result, coverage=unexpected if safe else None,
                               unexecuted=unexecuted, not_computed=tuple(stopped))
@@ -100,23 +114,48 @@ def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(
     reads = ()
     if violation.kind in ("invariant", "final"):
         reads = tuple(property_reads(program, violation.name, trace.final_state))
-    frequency = unexecuted = None
+    graph = None
     if analysis_budget:
+        graph = _within(deadline, stopped, "frequency", None, _full_graph, program, analysis_budget)
+    frequency = None
+    if graph is not None and graph.complete:
         frequency = _within(deadline, stopped, "frequency", None, violation_frequency,
-                            program, violation, analysis_budget)
-        unexecuted = _within(deadline, stopped, "coverage", (None, None), coverage, program, analysis_budget)[0]
+                            program, violation, analysis_budget, graph=graph)
+    elif not _named(stopped, "frequency"):
+        stopped.append(("frequency", over_budget(analysis_budget)))
+    unexecuted = _coverage(program, result, analysis_budget, deadline, stopped, graph)[0]
     return CheckedVariant(scenario, variant, program, result, trace, cycle_trace, reads, minimal,
                           frequency=frequency, unexecuted=unexecuted, not_computed=tuple(stopped))
 
 
-def _within(deadline: Deadline, stopped: list, name: str, default, analysis, *args):
-    """``analysis(*args, deadline=deadline)``, or ``default`` when the deadline
-    passes first (before it starts or while it runs): then ``(name, bound)``
-    is added to ``stopped``."""
+def _full_graph(program: Program, budget: int, deadline: Deadline):
+    """The full state graph, at most ``budget`` states, watching ``deadline``."""
+    return full_graph(deadline.watching(program), budget)
+
+
+def _coverage(program: Program, result: Exploration, budget: int, deadline: Deadline, stopped: list,
+              graph=None) -> tuple:
+    """``coverage()`` from the search's moves (and ``graph``, if built); over
+    the budget, named in ``stopped``."""
+    found = _within(deadline, stopped, "coverage", (None, None), coverage, program, budget,
+                    moves=result.moves, graph=graph)
+    if found[0] is None and not _named(stopped, "coverage"):
+        stopped.append(("coverage", over_budget(budget)))
+    return found
+
+
+def _named(stopped: list, name: str) -> bool:
+    return any(analysis == name for analysis, _ in stopped)
+
+
+def _within(deadline: Deadline, stopped: list, name: str, default, analysis, *args, **kwargs):
+    """``analysis(*args, **kwargs, deadline=deadline)``, or ``default`` when the
+    deadline passes first (before it starts or while it runs): then ``(name,
+    bound)`` is added to ``stopped``."""
     reason = deadline.passed()
     if reason is None:
         try:
-            return analysis(*args, deadline=deadline)
+            return analysis(*args, deadline=deadline, **kwargs)
         except DeadlinePassed as exc:
             reason = exc.reason
     stopped.append((name, reason))

@@ -8,14 +8,32 @@ after a ``goto: end`` or waiting on an ``await`` that never holds: these are
 misspelt param, a lock that is never released), so that its ``safe`` proves
 less than it seems to.
 
-``unexecuted_steps(program)`` walks every reachable state of the full state
-graph (no partial-order reduction, no dead-value merging: a reduced search
-may skip interleavings, and with them steps) and records each instruction
-that runs: action steps and branch/loop tests, including the local-only ones
-that run glued to the step before them and those in a thread's initial
-local prefix (the part of the initial state). An instruction counts as
-executed when it starts to run, even if its code then fails (an ``assert``
-that fails has executed); a step whose ``await`` never holds has not.
+An instruction counts as executed when it starts to run, even if its code
+then fails (an ``assert`` that fails has executed); a step whose ``await``
+never holds has not. Action steps and branch/loop tests count alike,
+including the local-only ones that run glued to the step before them and
+those of a thread's initial local prefix (the part of the initial state).
+
+How it is found, cheapest first; each stage only looks at what the one
+before left open:
+
+1. the initial local prefixes, run once logged;
+2. the verdict search's own record (``Exploration.moves``: per thread the
+   ``(pc, pc after)`` of every transition it took): the instruction at
+   ``pc`` ran, and so did every local-only instruction that *every* path
+   of the thread's code from ``pc`` to ``pc after`` passes. The search may
+   be reduced and merged: it still only takes transitions that exist, from
+   states that are reachable, so what it saw run did run. It may miss
+   instructions (reduction skips interleavings, and may skip every
+   interleaving in which a step runs), never invent them;
+3. code that the variant's params switch off (``Program.param_live_pcs``)
+   cannot run in any state: it needs no search;
+4. what is still open (usually nothing) is decided by a breadth-first walk
+   of the *full* state graph (no reduction, no merging), or of a full graph
+   already built (``graph``, as ``explore.frequency`` builds it): each
+   transition that may run an open instruction is re-run logged, and the
+   walk stops as soon as nothing is open. If it ends with instructions
+   open, they are unexecuted in every interleaving.
 
 Threads with copies: coverage is computed per thread instance. When every
 copy of a thread leaves the same instructions unexecuted, they are reported
@@ -23,11 +41,13 @@ once under the thread's name (``worker``), otherwise per instance
 (``worker#1``), since then which copy runs what depends on ``tid``.
 
 Limits: it answers about the model, not the kernel; an instruction that runs
-only in a state beyond ``budget`` would be reported falsely, so over budget
-nothing is reported (None). With a ``deadline`` (``explore.budget``), it
-raises ``DeadlinePassed`` when that passes first. It says nothing of which *outcomes* of a step
-were seen (a branch test that always goes the same way has executed; the
-instructions of the branch never taken are reported).
+only in a state beyond ``budget`` would be reported falsely, so when the
+walk of stage 4 would pass ``budget`` states with instructions still open,
+nothing is reported (None: "not computed"). With a ``deadline``
+(``explore.budget``), it raises ``DeadlinePassed`` when that passes first.
+It says nothing of which *outcomes* of a step were seen (a branch test that
+always goes the same way has executed; the instructions of the branch never
+taken are reported).
 """
 
 from __future__ import annotations
@@ -41,37 +61,149 @@ from racecheck.scenario.values import StepError
 DEFAULT_BUDGET = 200_000      # states
 
 
-def unexecuted_steps(program: Program, budget: int = DEFAULT_BUDGET, deadline=None) -> tuple | None:
+class _OverBudget(Exception):
+    """The full state graph has more states than the budget."""
+
+
+def unexecuted_steps(program: Program, budget: int = DEFAULT_BUDGET, deadline=None,
+                     moves: tuple = (), graph=None) -> tuple | None:
     """``((thread name, step text, "file:line"), ...)`` never executed, in thread
-    then pc order; ``()`` when every instruction runs; None when the full
-    state graph has more than ``budget`` states (not computed)."""
+    then pc order; ``()`` when every instruction runs; None when deciding it
+    would take a walk over more than ``budget`` states (not computed).
+
+    ``moves``: a search's ``Exploration.moves``; ``graph``: the full state
+    graph (``explore.graph.full_graph``), complete or not, to walk instead of
+    searching again."""
     executed = [set() for _ in program.threads]
-    frontier = deque(_initial_states(program, executed))
+    initial = _initial_states(program, executed)
+    for t, pairs in enumerate(moves):
+        executed[t] |= _ran(program.threads[t], pairs)
+    if graph is not None:
+        for t, pairs in enumerate(graph_moves(program, graph)):
+            executed[t] |= _ran(program.threads[t], pairs)
+    open_ = [program.param_live_pcs(t) - done for t, done in enumerate(executed)]
+    if any(open_):
+        states = graph.states if graph is not None else _reachable(program, initial, budget, deadline)
+        try:
+            done = _close(program, states, executed, open_, deadline)
+        except _OverBudget:
+            return None
+        if not done and graph is not None and not graph.complete:
+            return None
+    return _report(program, executed)
+
+
+def graph_moves(program: Program, graph) -> tuple:
+    """Per thread, the ``(pc, pc after)`` of every step of a ``RawGraph``
+    (pc after -1 for a failing step), as ``Exploration.moves``."""
+    moves = tuple(set() for _ in program.threads)
+    slots = [t.pc_slot for t in program.threads]
+    states = graph.states
+    for sid, steps in enumerate(graph.out):
+        s = states[sid]
+        for t, _, dst in steps or ():
+            slot = slots[t]
+            moves[t].add((s[slot], states[dst][slot] if type(dst) is int else -1))
+    return moves
+
+
+def _ran(thread, pairs) -> set:
+    """The instructions that transitions ``(pc, pc after)`` of ``thread`` surely ran."""
+    ran: set = set()
+    for pc, after in pairs:
+        ran.add(pc)
+        if after >= 0:
+            ran |= _must_pass(thread, pc, after)
+    return ran
+
+
+def _must_pass(thread, pc: int, after: int) -> set:
+    """The local-only instructions that every transition from ``pc`` to
+    ``after`` runs: those without which it cannot get there."""
+    instrs, end = thread.instrs, thread.end
+    local = _local_reach(thread, pc)
+    if not _gets_to(instrs, end, pc, after, None):
+        return set()                       # cannot happen; claim nothing
+    return {x for x in local if not _gets_to(instrs, end, pc, after, x)}
+
+
+def _local_reach(thread, pc: int) -> set:
+    """Local-only instructions a transition from ``pc`` may run after it."""
+    instrs, end = thread.instrs, thread.end
+    seen, stack = set(), list(instrs[pc].succ)
+    while stack:
+        x = stack.pop()
+        if x == end or instrs[x].shared or x in seen:
+            continue
+        seen.add(x)
+        stack.extend(instrs[x].succ)
+    return seen
+
+
+def _gets_to(instrs, end: int, pc: int, after: int, avoid) -> bool:
+    """Can a transition from ``pc`` stop at ``after`` without running ``avoid``?"""
+    seen, stack = set(), list(instrs[pc].succ)
+    while stack:
+        x = stack.pop()
+        if x == end or instrs[x].shared:
+            if x == after:
+                return True
+            continue
+        if x in seen or x == avoid:
+            continue
+        seen.add(x)
+        stack.extend(instrs[x].succ)
+    return False
+
+
+def _reachable(program: Program, initial: list, budget: int, deadline):
+    """The states of the full graph in breadth-first order; raises
+    ``_OverBudget`` instead of storing a state past ``budget``."""
+    frontier = deque(initial)
     seen = set(frontier)
-    closures = [_local_closures(thread) for thread in program.threads]
-    steppers = program.steppers()
+    expand = program.successors()
     while frontier:
         if deadline is not None:
             deadline.check()
         s = frontier.popleft()
+        yield s
+        for _, _, s2 in expand(s):
+            if type(s2) is tuple and s2 not in seen:
+                if len(seen) >= budget:
+                    raise _OverBudget()
+                seen.add(s2)
+                frontier.append(s2)
+
+
+def _close(program: Program, states, executed: list, open_: list, deadline) -> bool:
+    """Re-run logged, from each of ``states``, every transition that may run an
+    ``open_`` instruction, until none is open (True) or the states run out."""
+    closures = [_local_closures(thread) for thread in program.threads]
+    wanted = [_wanted(closures[t], open_[t]) for t in range(len(open_))]
+    for s in states:
+        if deadline is not None:
+            deadline.check()
         for t, thread in enumerate(program.threads):
             pc = s[thread.pc_slot]
-            if pc == thread.end:
+            if pc not in wanted[t]:
                 continue
             try:
                 if not program.enabled(s, t):
                     continue
             except USER_ERRORS:
                 executed[t].add(pc)          # the await ran, and failed
-                continue
-            logged = not closures[t][pc] <= executed[t]
-            for s2 in _steps(program, s, t, steppers[t], executed[t] if logged else None):
-                if s2 not in seen:
-                    if len(seen) >= budget:
-                        return None
-                    seen.add(s2)
-                    frontier.append(s2)
-    return _report(program, executed)
+            else:
+                _steps(program, s, t, executed[t])
+            open_[t] = open_[t] - executed[t]
+            wanted[t] = _wanted(closures[t], open_[t])
+        if not any(open_):
+            return True
+    return False
+
+
+def _wanted(closures: list, open_pcs: frozenset) -> frozenset:
+    """The pcs whose transitions may run an open instruction."""
+    return frozenset(pc for pc, reach in enumerate(closures) if reach & open_pcs)
 
 
 def _initial_states(program: Program, executed: list) -> list:
@@ -90,27 +222,19 @@ def _initial_states(program: Program, executed: list) -> list:
     return states
 
 
-def _steps(program: Program, s: tuple, t: int, step, executed: set | None) -> list:
-    """Successor states of thread ``t``'s transition, one per choose() alternative;
-    with ``executed``, run logged and add every instruction that ran to it."""
-    result = []
+def _steps(program: Program, s: tuple, t: int, executed: set) -> None:
+    """Run thread ``t``'s transition from ``s`` logged, once per choose()
+    alternative, and add every instruction that ran to ``executed``."""
     chooser = Chooser()
     while chooser is not None:
-        if executed is None:
-            try:
-                result.append(step(s, chooser))
-            except USER_ERRORS:
-                pass
-        else:
-            log: list = []
-            try:
-                result.append(program.execute(s, t, chooser, log))
-            except StepError:
-                pass
-            _record(log, None, executed)
+        log: list = []
+        try:
+            program.execute(s, t, chooser, log)
+        except StepError:
+            pass
+        _record(log, None, executed)
         plan = chooser.next_plan()
         chooser = Chooser(plan) if plan is not None else None
-    return result
 
 
 def _record(log: list, per_thread: list | None, one: set | None) -> None:
@@ -173,10 +297,11 @@ def switched_off_steps(program: Program) -> frozenset:
     return frozenset(result)
 
 
-def coverage(program: Program, budget: int = DEFAULT_BUDGET, deadline=None) -> tuple:
+def coverage(program: Program, budget: int = DEFAULT_BUDGET, deadline=None,
+             moves: tuple = (), graph=None) -> tuple:
     """``(unexecuted, unexpected)``: every unexecuted step (None over budget),
     and those of them that the variant's params do not switch off."""
-    unexecuted = unexecuted_steps(program, budget, deadline)
+    unexecuted = unexecuted_steps(program, budget, deadline, moves, graph)
     if unexecuted is None:
         return None, None
     off = switched_off_steps(program)

@@ -125,12 +125,17 @@ def _percent(part: int, whole: int) -> str:
 
 
 def violation_frequency(program: Program, violation: Violation,
-                        budget: int = DEFAULT_BUDGET, deadline=None) -> Frequency | None:
-    """How many states and orderings show ``violation``'s kind; None over budget."""
-    raw = full_graph(deadline.watching(program) if deadline is not None else program, budget)
+                        budget: int = DEFAULT_BUDGET, deadline=None, graph=None) -> Frequency | None:
+    """How many states and orderings show ``violation``'s kind; None over
+    budget. ``graph``: the full state graph (``explore.graph.full_graph``),
+    when the caller has already built it."""
+    raw = graph
+    if raw is None:
+        raw = full_graph(deadline.watching(program) if deadline is not None else program, budget)
     if not raw.complete:
         return None
-    target = Target(program, violation)
+    atoms = AccessTables(program).atoms
+    target = Target(program, violation, atoms)
     n = len(raw.states)
     if violation.kind == "livelock":
         return Frequency(n, _livelocked(raw), None, None)
@@ -141,7 +146,7 @@ def violation_frequency(program: Program, violation: Violation,
         violating += target.state_violates(raw.states[sid], raw.out[sid])
     if _has_cycle(raw):
         return Frequency(n, violating, None, None)
-    counted = count_traces(raw, Independence(program, target.visible), target, PAIR_FACTOR * budget, check)
+    counted = count_traces(raw, Independence(program, target.visible, atoms), target, PAIR_FACTOR * budget, check)
     if counted is None:
         return Frequency(n, violating, None, None)
     return Frequency(n, violating, *counted)
@@ -158,15 +163,16 @@ class Target:
     reads (steps writing them are kept in order; see the module doc).
     """
 
-    def __init__(self, program: Program, violation: Violation):
+    def __init__(self, program: Program, violation: Violation, atoms=None):
         self.program = program
         self.kind, self.name, self.message = violation.kind, violation.name, violation.message
         self.visible = 0
         if self.kind == "invariant":
             self.invariant = program.property(self.name)[1]
-            self.visible = _property_mask(program, [p for p, _ in program.invariants if p.name == self.name])
+            props = [p for p, _ in program.invariants if p.name == self.name]
+            self.visible = _property_mask(program, props, atoms)
         elif self.kind == "error":
-            self.visible = _property_mask(program, [p for p, _ in program.invariants])
+            self.visible = _property_mask(program, [p for p, _ in program.invariants], atoms)
 
     def passes(self, s: tuple) -> bool:
         program = self.program
@@ -209,8 +215,8 @@ class Target:
         return any(isinstance(target, StepError) and self.fails(target) for _, _, target in out)
 
 
-def _property_mask(program: Program, props: list) -> int:
-    atoms = AccessTables(program).atoms
+def _property_mask(program: Program, props: list, atoms=None) -> int:
+    atoms = atoms if atoms is not None else AccessTables(program).atoms
     shared = frozenset(program.shared_names)
     mask = 0
     for prop in props:
@@ -229,10 +235,10 @@ class Independence:
     steps. Steps writing ``visible`` atoms are dependent on each other.
     """
 
-    def __init__(self, program: Program, visible: int = 0):
+    def __init__(self, program: Program, visible: int = 0, atoms=None):
         self.program = program
         self.visible = visible
-        self.atoms = AccessTables(program).atoms
+        self.atoms = atoms if atoms is not None else AccessTables(program).atoms
         self.shared = frozenset(program.shared_names)
         self.cache: dict = {}
         self.fixed = [[self._fixed_locals(thread, instr) for instr in thread.instrs] for thread in program.threads]

@@ -152,6 +152,9 @@ class Exploration:
     checked: tuple = ()                 # what was checked, for the report
     reduced: bool = False               # partial-order reduction was used
     collision_bound: float | None = None  # hash-compact: P(a fingerprint collision hid a state) <= this
+    # per thread, the (pc, pc after) of every transition the search took (pc
+    # after -1: the step or its await failed); explore.coverage reads it
+    moves: tuple = field(default=(), compare=False, repr=False)
 
     def outcome(self, expect) -> Outcome:
         found = [v for v in (self.violation,) + self.others if v is not None]

@@ -7,7 +7,10 @@ Visited states are kept in a set: exactly (the state tuples), or, with
 a collision would wrongly treat a new state as visited, and the result
 reports an upper bound on the probability that one happened). A state's
 number, its parent's number and the step that reached it are kept in flat
-arrays, so any violation becomes a schedule by walking parents back.
+arrays, so any violation becomes a schedule by walking parents back. Per
+thread, a byte marks each move (pc, pc after) that some transition made
+(``Exploration.moves``): from those, ``explore.coverage`` knows what ran
+without a search of its own.
 
 What is checked, and when:
 
@@ -72,9 +75,10 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
             deadline: float | None = None) -> Exploration:
     """Explore every interleaving of ``program`` within ``bounds``.
 
-    ``progress(states, transitions, depth, seconds)`` is called about once a
-    second while the search runs. Ctrl-C ends the search with exit reason
-    ``INTERRUPTED`` and the statistics so far. ``deadline`` is the
+    ``progress(states, transitions, depth, seconds)`` is called while the
+    search runs, every ``progress.every`` seconds (once a second if it has
+    no ``every``). Ctrl-C ends the search with exit reason ``INTERRUPTED``
+    and the statistics so far. ``deadline`` is the
     ``time.perf_counter()`` instant the search must stop by; by default,
     ``bounds.timeout`` seconds from now.
     """
@@ -128,6 +132,9 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     edges: list = []
     terminal = bytearray()
     found = _Found()
+    # what ran, for explore.coverage: marks[t][pc][pc after] is set when a
+    # transition of thread t went from pc to pc after ([-1]: it failed)
+    marks = tuple(tuple(bytearray(th.end + 2) for _ in range(th.end + 1)) for th in program.threads)
     violating = 0
     transitions = 0
     # states that failed a property, so that a merged state (see recheck) is
@@ -179,7 +186,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     clock = time.perf_counter
     watch = deadline is not None or max_memory is not None or progress is not None
     next_look = start
-    next_report = start + _PROGRESS_SECONDS
+    next_report = start + getattr(progress, "every", _PROGRESS_SECONDS)
     goal = None
     exit_reason = ExitReason.EXHAUSTED
     try:
@@ -203,7 +210,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                         break
                     if progress is not None and now >= next_report:
                         progress(len(parent), transitions, depth, now - start)
-                        next_report = now + _PROGRESS_SECONDS
+                        next_report = now + getattr(progress, "every", _PROGRESS_SECONDS)
                     next_look = now + _LOOK_SECONDS
                     if deadline is not None and deadline < next_look:
                         next_look = deadline
@@ -222,6 +229,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                         if guard(s):
                             enabled.append(t)
                     except USER_ERRORS as exc:
+                        marks[t][pc][-1] = 1
                         found.add("error", "error", str(as_step_error(exc)), sid, (t, ()), depth + 1)
                         guard_failed = True
                         if keep_edges:
@@ -245,11 +253,14 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                     for t in todo:
                         step = steppers[t]
                         slot, may_choose = chooses[t]
-                        chooser = Chooser() if may_choose[s[slot]] else None
+                        pc = s[slot]
+                        mark = marks[t][pc]
+                        chooser = Chooser() if may_choose[pc] else None
                         while True:
                             try:
                                 s2 = step(s, chooser)
                             except USER_ERRORS as exc:
+                                mark[-1] = 1
                                 failed = True
                                 found.add(*_failure_kind(as_step_error(exc)), sid,
                                           (t, chooser.used() if chooser else ()), depth + 1)
@@ -257,6 +268,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                                     terminal[sid] = 1
                             else:
                                 transitions += 1
+                                mark[s2[slot]] = 1
                                 key = keyof(s2) if keyof else s2
                                 if keep_edges:
                                     sid2 = visited.get(key)
@@ -326,7 +338,15 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
         verdict = Verdict.SAFE
     collision = (transitions * len(parent)) / 2.0 ** 64 if hash_compact else None
     return Exploration(verdict, violations[0] if violations else None, tuple(violations[1:]),
-                       stats, exit_reason, bounds, _checked(program), reducer is not None, collision)
+                       stats, exit_reason, bounds, _checked(program), reducer is not None, collision,
+                       _moves(marks))
+
+
+def _moves(marks) -> tuple:
+    """Per thread, the set of ``(pc, pc after)`` marked (pc after -1: failed)."""
+    return tuple(frozenset((pc, after if after < len(row) - 1 else -1)
+                           for pc, row in enumerate(rows) for after, bit in enumerate(row) if bit)
+                 for rows in marks)
 
 
 def invariants_of(program) -> tuple:

@@ -277,7 +277,7 @@ def _share(part, whole, what: str, short: str) -> str:
 def _frequency_blocks(checked: CheckedVariant) -> list:
     if checked.frequency is None and checked.stopped("frequency"):
         return [Heading(3, ("How common the violation is",)),
-                Para((f"Not computed: {checked.stopped('frequency')}.",))]
+                Para((f"Not computed ({checked.stopped('frequency')}).",))]
     if checked.frequency is None:
         return []
     return [Heading(3, ("How common the violation is",)),
@@ -286,7 +286,7 @@ def _frequency_blocks(checked: CheckedVariant) -> list:
 
 def _coverage_blocks(checked: CheckedVariant) -> list:
     if checked.exploration.verdict is Verdict.SAFE and checked.stopped("coverage"):
-        return [Heading(3, ("Steps never executed",)), Para((f"Not computed: {checked.stopped('coverage')}.",))]
+        return [Heading(3, ("Steps never executed",)), Para((f"Not computed ({checked.stopped('coverage')}).",))]
     if not checked.coverage:
         return []
     rows = tuple((thread, text, where) for thread, text, where in checked.coverage)

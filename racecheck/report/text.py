@@ -58,7 +58,7 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
     if checked.frequency is not None:
         lines.append(f"  how common, in the full state graph: {checked.frequency.describe()}")
     elif checked.stopped("frequency"):
-        lines.append(f"  how common, in the full state graph: not computed: {checked.stopped('frequency')}")
+        lines.append(f"  how common, in the full state graph: not computed ({checked.stopped('frequency')})")
     lines.append("")
     lines.extend(render_rows(checked.program, checked.trace, checked.cycle_trace))
     lines.append("")
@@ -77,7 +77,7 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
 def coverage_lines(checked: CheckedVariant) -> list:
     """A warning for each step a safe variant never executes (params aside)."""
     if checked.exploration.verdict is Verdict.SAFE and checked.stopped("coverage"):
-        return [f"  steps never executed: not computed: {checked.stopped('coverage')}"]
+        return [f"  steps never executed: not computed ({checked.stopped('coverage')})"]
     if not checked.coverage:
         return []
     lines = [f"  warning: {len(checked.coverage)} step{'s' if len(checked.coverage) > 1 else ''} never "
