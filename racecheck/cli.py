@@ -127,9 +127,7 @@ def _bounds_and_options(args) -> tuple:
 
 def _count(text: str) -> int:
     """A number of states: 0 or more."""
-    if not text.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"'{text}' is not a count (0 or more)")
-    return int(text)
+    return _positive_int(text, 0, "must be 0 or more")
 
 
 def _positive_int(text: str, least: int = 1, message: str = "must be at least 1") -> int:
