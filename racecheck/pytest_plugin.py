@@ -38,7 +38,7 @@ Bounds come from the ini file (``pytest.ini``, ``tox.ini``, ``setup.cfg`` or
 (seconds), ``racecheck_max_memory`` (bytes, or 500M / 4G), and
 ``racecheck_reduction`` (bool, default true).
 
-This module is a thin shell like ``cli.py``: it loads, calls
+This module is a thin shell like ``racecheck.cli``: it loads, calls
 ``check_variant`` and renders with ``report.text``; it decides nothing about
 verdicts itself. It does not import ``cli``.
 """

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from racecheck.cli import PROGRESS_LOG_SECONDS, _Progress, main
+from racecheck.cli import PROGRESS_LOG_SECONDS, Progress, main
 from racecheck.report.summary import summary_line
 from racecheck.scenario.loader import load_scenario
 
@@ -60,24 +60,24 @@ def test_quiet_means_no_progress(monkeypatch, capsys):
 def test_intervals(monkeypatch):
     assert PROGRESS_LOG_SECONDS == 30
     monkeypatch.delenv("RACECHECK_PROGRESS_SECONDS", raising=False)
-    assert _Progress(tty=False).every == 30
-    assert _Progress(tty=True).every == 1.0
+    assert Progress(tty=False).every == 30
+    assert Progress(tty=True).every == 1.0
     for bad in ("soon", "-1"):
         monkeypatch.setenv("RACECHECK_PROGRESS_SECONDS", bad)
-        assert _Progress(tty=False).every == 30
+        assert Progress(tty=False).every == 30
     monkeypatch.setenv("RACECHECK_PROGRESS_SECONDS", "2.5")
-    assert _Progress(tty=False).every == 2.5 and _Progress(tty=True).every == 1.0
+    assert Progress(tty=False).every == 2.5 and Progress(tty=True).every == 1.0
 
 
 def test_a_terminal_gets_one_line_rewritten_in_place(capsys):
-    progress = _Progress(tty=True)
+    progress = Progress(tty=True)
     progress(1234, 2000, 7, 2.0)
     assert capsys.readouterr().err == "\r  1,234 states, depth 7, 617 states/s, 2 s "
     assert progress.shown
 
 
 def test_a_log_gets_whole_lines_naming_file_and_variant(capsys):
-    progress = _Progress(tty=False)
+    progress = Progress(tty=False)
     progress.label = "a.yaml, variant v"
     progress(1, 0, 0, 0.5)
     err = capsys.readouterr().err
