@@ -527,7 +527,7 @@ def test_yaml_1_2_yes_no_on_off_are_strings(tmp_path, capsys, word):
     _, run = check(tmp_path, capsys, YAML12.format(word=word))
     assert_no_crash(run)
     assert run.status == 0, run.out + run.err
-    assert "safe (expected safe: as expected)" in run.out
+    assert "safe (as expected)" in run.out
 
 
 def test_yaml_1_2_true_is_a_boolean(tmp_path, capsys):
@@ -579,7 +579,7 @@ def test_named_pipe_is_refused_not_waited_on(tmp_path):
     except subprocess.TimeoutExpired:
         pytest.fail("racecheck waited on a named pipe")
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "good.yaml: two threads" in proc.stdout             # the directory's scenario was checked
+    assert re.search(r"good\.yaml:\s+two threads", proc.stdout)   # the directory's scenario was checked
     assert proc.stderr.splitlines()[0] == \
         f"{fifo}:1:1: cannot read a named pipe (FIFO): a scenario is a regular YAML file", proc.stderr
     assert "Traceback" not in proc.stderr
@@ -647,7 +647,7 @@ def test_directory_with_one_bad_scenario_checks_the_others(tmp_path, capsys):
     run = run_cli(capsys, tmp_path)
     assert_no_crash(run)
     assert run.status == 2
-    assert "good.yaml: two threads" in run.out
+    assert re.search(r"good\.yaml:\s+two threads", run.out)
     line, col = where(edit("threads:\n", "thread:\n"), "thread:")
     assert f"{bad}:{line}:{col}: unknown key 'thread'" in run.err
 
@@ -1309,9 +1309,9 @@ def test_bug_unbounded_state_space_without_bound(tmp_path):
             "invariants:\n  counted: n >= 0\n")        # observed: a counter nothing reads is merged away
     path = write(tmp_path, text)
     try:
-        proc = run_module(path, "--max-memory", "150M", timeout=20)
+        proc = run_module(path, "--max-memory", "80M", timeout=120)
     except subprocess.TimeoutExpired:
-        pytest.fail("no verdict after 5 s")
+        pytest.fail("no verdict after 120 s: the memory bound did not stop the search")
     assert proc.returncode == 3, proc.stdout + proc.stderr
 
 

@@ -3,6 +3,7 @@
 import os
 
 from racecheck.cli import main
+from tests.folding import unfold
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN = os.path.join(ROOT, "tests", "golden", "dirty_unlocked.txt")
@@ -62,7 +63,7 @@ def test_unlocked_race_reads_like_the_review(capsys):
     assert max(len(line) for line in lines[header:lines.index("", header)]) <= 75
     assert not any("if (level == 'mail')" in line for line in lines)   # params only: bookkeeping
     assert "invariant page_not_lost is violated:" in unlocked
-    assert "replay: racecheck scenarios/dirty_unlocked.yaml --variant unlocked --schedule " in unlocked
+    assert "replay: racecheck scenarios/dirty_unlocked.yaml --variant unlocked --schedule " in unfold(unlocked)
 
 
 def test_call_group_steps_are_indented_under_the_call(run):

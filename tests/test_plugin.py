@@ -19,6 +19,7 @@ import pytest
 
 from racecheck.cli import main as racecheck_main
 from racecheck.scenario.loader import load_scenario
+from tests.folding import flat, unfold
 
 pytest_plugins = ["pytester"]
 
@@ -165,7 +166,7 @@ def test_violated_safe_expectation_shows_the_diagram_and_the_replay_command(pyte
     result = run(pytester, "-k", "racy_claimed_safe")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    assert "variant racy_claimed_safe: violation of final both_counted (expected safe: NOT AS EXPECTED)" in out
+    assert "variant racy_claimed_safe: violation of final both_counted (expected safe: NOT AS EXPECTED)" in flat(out)
     # the race diagram: one column per thread instance, a rule under the titles
     header = next(line for line in result.outlines if line.startswith("inc#0"))
     assert "inc#1" in header
@@ -179,7 +180,7 @@ def test_violated_safe_expectation_shows_the_diagram_and_the_replay_command(pyte
 def test_printed_replay_command_replays_the_violation(pytester, capsys):
     pytester.makefile(".yaml", counter=COUNTER)
     result = run(pytester, "-k", "racy_claimed_safe")
-    line = next(line for line in result.outlines if line.startswith("replay: racecheck "))
+    line = next(line for line in unfold(result.stdout.str()).splitlines() if line.startswith("replay: racecheck "))
     argv = shlex.split(line[len("replay: racecheck "):])
     assert argv[0] == "counter.yaml" and "--variant" in argv and "--schedule" in argv
     capsys.readouterr()
@@ -192,7 +193,7 @@ def test_expected_violation_not_found_fails_with_the_safe_verdict(pytester):
     result = run(pytester, "-k", "fix-2.0+lock")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    assert "variant fix-2.0+lock: safe (expected violation both_counted: NOT AS EXPECTED)" in out
+    assert "variant fix-2.0+lock: safe (expected violation both_counted: NOT AS EXPECTED)" in flat(out)
     assert_no_traceback(out)
 
 
@@ -242,7 +243,7 @@ def test_ini_max_states_makes_the_search_inconclusive_and_that_fails(pytester):
     result = run(pytester, "-k", "locked and not fix")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    assert "variant locked: inconclusive (stopped at the --max-states bound)" in out
+    assert "variant locked: inconclusive (stopped at the --max-states bound)" in flat(out)
     assert "was not shown to hold; a bounded search is never taken as safe" in out
     assert "raise racecheck_max_states in the ini file" in out
     assert_no_traceback(out)
@@ -254,7 +255,7 @@ def test_ini_bounds_from_pyproject_toml(pytester):
     result = run(pytester, "-k", "locked and not fix")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    assert "inconclusive (states at the --max-depth bound were not expanded)" in out
+    assert "inconclusive (states at the --max-depth bound were not expanded)" in flat(out)
     assert "raise racecheck_max_depth" in out
 
 
@@ -264,7 +265,7 @@ def test_ini_timeout_stops_an_unbounded_search(pytester):
     result = run(pytester)
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    assert "inconclusive (stopped at the --timeout bound)" in out
+    assert "inconclusive (stopped at the --timeout bound)" in flat(out)
     assert "raise racecheck_timeout" in out
 
 
@@ -360,7 +361,7 @@ def test_failure_report_survives_xdist(pytester):
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "final both_counted is violated:" in out
-    assert "replay: racecheck counter.yaml --variant racy_claimed_safe --schedule" in out
+    assert "replay: racecheck counter.yaml --variant racy_claimed_safe --schedule" in unfold(out)
 
 
 # -- this checkout ------------------------------------------------------------------------

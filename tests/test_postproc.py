@@ -26,6 +26,7 @@ from families import counters, pages  # noqa: E402
 from strategies import scenario_texts  # noqa: E402
 
 from racecheck.cli import main  # noqa: E402
+from tests.folding import flat  # noqa: E402
 from racecheck.explore.check import check_variant, over_budget  # noqa: E402
 from racecheck.explore.coverage import unexecuted_steps  # noqa: E402
 from racecheck.explore.frequency import violation_frequency  # noqa: E402
@@ -236,10 +237,20 @@ def test_coverage_over_budget_says_not_computed(tmp_path):
     assert checked.unexecuted is None and checked.coverage is None
     assert checked.not_computed == (("coverage", over_budget(100)),)
     text = render_variant(checked, "scenario.yaml")
-    assert "  steps never executed: not computed (101+ states > budget 100; --graph-budget)" in text.split("\n")
+    assert "\n  steps never executed: not computed (101+ states > budget 100;\n    --graph-budget)" in text
     # with a budget for the whole graph (3^8 * 2 states), the step is found
     checked = check_variant(scenario, scenario.variants[0], analysis_budget=20_000)
     assert [s for _, s, _ in checked.coverage] == ["never"] and checked.not_computed == ()
+
+
+def test_json_says_why_an_analysis_is_missing(tmp_path):
+    from racecheck.report.jsonreport import variant_json
+    scenario, _ = from_text(tmp_path, DEAD_STEP)
+    missing = variant_json(check_variant(scenario, scenario.variants[0], analysis_budget=100), "s.yaml")
+    assert missing["coverage"] is None and missing["not_computed"] == {"coverage": over_budget(100)}
+    found = variant_json(check_variant(scenario, scenario.variants[0], analysis_budget=20_000), "s.yaml")
+    assert found["coverage"] == [{"thread": found["coverage"][0]["thread"], "step": "never",
+                                  "where": found["coverage"][0]["where"]}] and found["not_computed"] == {}
 
 
 def test_frequency_over_budget_says_not_computed(tmp_path):
@@ -247,15 +258,15 @@ def test_frequency_over_budget_says_not_computed(tmp_path):
     checked = check_variant(scenario, scenario.variants[0], analysis_budget=100)
     assert checked.frequency is None
     assert ("frequency", over_budget(100)) in checked.not_computed
-    assert ("  how common, in the full state graph: not computed (101+ states > budget 100; --graph-budget)"
-            in render_variant(checked, "scenario.yaml").split("\n"))
+    assert ("how common, in the full state graph: not computed (101+ states > budget 100; --graph-budget)"
+            in flat(render_variant(checked, "scenario.yaml")))
 
 
 def test_graph_budget_option_in_check_and_report(tmp_path, capsys):
     path = str(tmp_path / "dead.yaml")
     Path(path).write_text(DEAD_STEP)
     assert main([path, "-q", "--graph-budget", "10"]) == 0
-    assert "steps never executed: not computed (11+ states > budget 10; --graph-budget)" in capsys.readouterr().out
+    assert "steps never executed: not computed (11+ states > budget 10; --graph-budget)" in flat(capsys.readouterr().out)
     out = tmp_path / "reports"
     assert main(["report", path, "-q", "--graph-budget", "10", "--out", str(out)]) == 0
     assert "Not computed (11+ states > budget 10; --graph-budget)." in (out / "dead.md").read_text()

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from racecheck.cli import PROGRESS_LOG_SECONDS, Progress, main
+from tests.folding import flat
 from racecheck.report.summary import summary_line
 from racecheck.scenario.loader import load_scenario
 
@@ -91,11 +92,16 @@ SUMMARY = re.compile(r"checked (?P<files>\d+ files?), (?P<variants>\d+ variants?
                      r"(?P<mismatch>\d+) mismatched, (?P<inconclusive>\d+) inconclusive in \d+\.\d s(?P<rest>.*)$")
 
 
+def summary_of(out: str) -> str:
+    """The summary paragraph at the end of the output, on one line."""
+    return flat(out.rstrip("\n").split("\n\n")[-1])
+
+
 def test_summary_line_over_several_files(capsys, write_scenario):
     bad = write_scenario("racecheck: 1\ntitle: [unclosed\n")
     status = main([SEED, OTHER, write_scenario(UNEXPECTED), bad, "-q"])
     assert status == 2
-    last = capsys.readouterr().out.rstrip("\n").splitlines()[-1]
+    last = summary_of(capsys.readouterr().out)
     found = SUMMARY.match(last)
     assert found, last
     shipped = len(load_scenario(SEED).variants) + len(load_scenario(OTHER).variants)
@@ -116,7 +122,7 @@ def test_summary_counts_inconclusive(capsys, write_scenario):
                              "invariants:\n  counted: n >= 0\n")  # read, so not merged away
     shipped = len(load_scenario(OTHER).variants)
     assert main([forever, OTHER, "--max-states", "50", "-q"]) == 3
-    found = SUMMARY.match(capsys.readouterr().out.rstrip("\n").splitlines()[-1])
+    found = SUMMARY.match(summary_of(capsys.readouterr().out))
     assert found and found["files"] == "2 files" and found["variants"] == f"{shipped + 1} variants"
     assert (found["match"], found["mismatch"], found["inconclusive"]) == (str(shipped), "0", "1")
     assert found["rest"] == ""
@@ -136,7 +142,7 @@ def test_summary_of_every_shipped_scenario(capsys):
     files = sorted(name for name in os.listdir(directory) if name.endswith(".yaml"))
     assert main([directory, "-q"]) == 0
     out = capsys.readouterr().out
-    variants = out.count("(expected ")
-    found = SUMMARY.match(out.rstrip("\n").splitlines()[-1])
+    variants = len(re.findall(r"^(variant \S+|scenario): ", out, re.M))
+    found = SUMMARY.match(summary_of(out))
     assert found and found["files"] == f"{len(files)} files" and found["variants"] == f"{variants} variants"
     assert (found["match"], found["mismatch"], found["inconclusive"]) == (str(variants), "0", "0")

@@ -16,6 +16,8 @@ from racecheck.explore.result import Bounds, ExitReason
 from racecheck.explore.schedule import parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
 from racecheck.model.program import Program
+from racecheck.report.diagram import current_style
+from racecheck.report.fold import fold_prose
 from racecheck.report.replay import render_replay
 from racecheck.report.summary import summary_line
 from racecheck.report.text import describe_end, render_table, render_variant
@@ -90,7 +92,8 @@ def run(argv) -> int:
             break
     if len(files) > 1:
         print()
-        print(summary_line(files, results, time.perf_counter() - start))
+        for line in fold_prose(summary_line(files, results, time.perf_counter() - start), current_style().width, "  "):
+            print(line)
     return status
 
 
@@ -105,7 +108,9 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
     except UsageError as exc:
         print(f"racecheck: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"== {path}: {scenario.title}")
+    glued = f"== {path}:".replace(" ", "\x00")      # never broken after '=='
+    for line in fold_prose(f"{glued} {scenario.title}", current_style().width, "   "):
+        print(line.replace("\x00", " "))
     results: list = []
     tally.append(results)
     for variant in variants:

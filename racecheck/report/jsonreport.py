@@ -51,7 +51,8 @@ def variant_json(checked: CheckedVariant, path: str) -> dict:
             "reduced": result.reduced, "bounds": bounds_json(result), "checked": list(result.checked),
             "statistics": _statistics(checked), "collision_bound": result.collision_bound,
             "violation": violation_json(checked, path) if checked.trace is not None else None,
-            "coverage": _coverage(checked.coverage), "frequency": _frequency(checked.frequency)}
+            "coverage": _coverage(checked.coverage), "frequency": _frequency(checked.frequency),
+            "not_computed": dict(checked.not_computed)}
 
 
 def _statistics(checked: CheckedVariant) -> dict:

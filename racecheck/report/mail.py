@@ -1,12 +1,14 @@
 """The report as plain text, ready to paste into a mail or a commit message.
 
 The same blocks as the Markdown report (``markdown.document``), rendered the
-way kernel mail is written: prose wrapped at 75 columns, race diagrams,
-code, tables and commands kept exactly as they are (never wrapped, so a
-diagram stays a diagram and a command can be pasted), only ASCII, no tabs.
-A line wider than 75 columns is therefore always a diagram, code, a table
-or a command. The text is not quoted-printable or otherwise encoded: it is
-what goes into the body of the mail.
+way kernel mail is written: at most 75 columns, only ASCII, no tabs. Prose
+is wrapped; race diagrams are laid out to fit; a long line of the model
+(code) is folded at a space with its continuation four columns further in;
+a command is broken between its words with a trailing `` \\`` so that it
+still pastes into a shell; a table's widest column wraps. Only a single
+word longer than a line (a long name, a quoted schedule) can still pass 75
+columns. The text is not quoted-printable or otherwise encoded: it is what
+goes into the body of the mail.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import textwrap
 import unicodedata
 
 from racecheck.report.blocks import Chart, Code, Heading, Items, Para, Pre, Table, plain
+from racecheck.report.fold import fold_code, fold_command, fold_prose
 from racecheck.report.markdown import document
+from racecheck.report.text import narrow_table
 
 WIDTH = 75
 _UNDERLINE = {1: "=", 2: "-", 3: "~"}
@@ -47,11 +51,15 @@ def _mail_block(block) -> str:
         return "\n".join(_unglue(wrap(_glued(item), "  - ", "    ")) for item in block.items)
     if isinstance(block, Pre):
         indent = _PRE_INDENT[block.kind]
-        return "\n".join(indent + ascii_text(line) for line in block.lines)
+        fold = _PRE_FOLD.get(block.kind, lambda line, width: [line])
+        return "\n".join(part for line in block.lines for part in fold(indent + ascii_text(line), WIDTH))
     if isinstance(block, Table):
         return table_text(block)
     raise TypeError(f"not a report block: {block!r}")
 
+
+_PRE_FOLD = {"sh": fold_command, "code": fold_code, "model": fold_code,   # the stamp is read back: as is
+             "text": lambda line, width: fold_prose(line, width)}   # diagrams are laid out to fit already
 
 _GLUE = "\x00"        # a space that wrapping does not break at
 _SHORT = 30
@@ -81,10 +89,8 @@ def wrap(text: str, first: str = "", rest: str = "") -> str:
 
 
 def table_text(table: Table) -> str:
-    from tabulate import tabulate
     rows = [[ascii_text(cell) for cell in row] for row in table.rows]
-    return tabulate(rows, headers=[ascii_text(h) for h in table.headers], tablefmt="simple",
-                    disable_numparse=True)
+    return narrow_table(rows, [ascii_text(h) for h in table.headers], width=WIDTH)
 
 
 def ascii_text(text: str) -> str:

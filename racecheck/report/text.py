@@ -8,6 +8,7 @@ from racecheck.explore.check import CheckedVariant
 from racecheck.explore.result import Outcome, Verdict
 from racecheck.report.diagram import current_style, render_rows
 from racecheck.report.diagram_layout import wrap_text
+from racecheck.report.fold import fold_command, fold_prose
 from racecheck.scenario.values import format_value
 
 
@@ -34,13 +35,27 @@ def outcome_word(outcome: Outcome) -> str:
 
 
 def render_variant(checked: CheckedVariant, path: str) -> str:
-    """Everything one variant prints: the verdict line, and the race if any."""
+    """Everything one variant prints: the verdict line, and the race if any;
+    prose folded to the diagram width, the replay command broken with
+    `` \\`` so that it still pastes into a shell."""
+    width = current_style().width
+    head, *prose = _verdict_lines(checked)
+    lines = fold_prose(head, width, "    ") + [part for line in prose for part in fold_prose(line, width, "  ")]
+    if checked.exploration.verdict is Verdict.VIOLATION:
+        lines += [""] + render_rows(checked.program, checked.trace, checked.cycle_trace) + [""]
+        lines += violation_lines(checked, width)
+        for line in _replay_lines(checked, path):
+            fold = fold_command if line.startswith(("replay: ", "  racecheck ")) else fold_prose
+            lines += fold(line, width)
+    return "\n".join(lines)
+
+
+def _verdict_lines(checked: CheckedVariant) -> list:
+    """The verdict line and the prose under it (not yet folded)."""
     result = checked.exploration
     name = checked.variant.name
     label = f"variant {name}" if name else "scenario"
-    expect = checked.variant.expect.describe()
-    head = f"{label}: {verdict_phrase(checked)} (expected {expect}: {outcome_word(checked.outcome)})"
-    lines = [head]
+    lines = [f"{label}: {verdict_phrase(checked)} ({_against_expectation(checked)})"]
     if checked.variant.description:
         lines.append("  " + " ".join(checked.variant.description.split()))
     if result.verdict is not Verdict.VIOLATION:
@@ -50,8 +65,7 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
             lines.append(f"  hash-compact: the probability that a fingerprint collision hid a state "
                          f"is at most {result.collision_bound:.1e}")
         lines.extend(coverage_lines(checked))
-        return "\n".join(lines)
-    violation = result.violation
+        return lines
     states = result.stats.states
     lines.append(f"  {counterexample_phrase(checked)}; {states} state{'' if states == 1 else 's'} explored"
                  f"{' (reduced)' if result.reduced else ''}, {result.stats.seconds:.2f} s")
@@ -59,19 +73,30 @@ def render_variant(checked: CheckedVariant, path: str) -> str:
         lines.append(f"  how common, in the full state graph: {checked.frequency.describe()}")
     elif checked.stopped("frequency"):
         lines.append(f"  how common, in the full state graph: not computed ({checked.stopped('frequency')})")
-    lines.append("")
-    lines.extend(render_rows(checked.program, checked.trace, checked.cycle_trace))
-    lines.append("")
-    lines.extend(violation_lines(checked, width=current_style().width))
+    return lines
+
+
+def _replay_lines(checked: CheckedVariant, path: str) -> list:
+    """The cycle, the replay command and any other violation reachable."""
+    violation = checked.exploration.violation
+    name = checked.variant.name
+    lines = []
     names = [t.name for t in checked.program.threads]
     schedule_text = violation.schedule.format(names)
     if violation.cycle is not None:
         lines.append(f"cycle: {violation.cycle.format(names)}")
     lines.append("replay: " + replay_command(path, name, schedule_text))
-    for other in result.others:
-        lines.append(f"also reachable: {other.describe()} "
-                     f"(replay: {replay_command(path, name, other.schedule.format(names))})")
-    return "\n".join(lines)
+    for other in checked.exploration.others:
+        lines.append(f"also reachable: {other.describe()}; replay:")
+        lines.append("  " + replay_command(path, name, other.schedule.format(names)))
+    return lines
+
+
+def _against_expectation(checked: CheckedVariant) -> str:
+    """``as expected``, or what was expected and how the verdict differs."""
+    if checked.outcome is Outcome.MATCH:
+        return "as expected"
+    return f"expected {checked.variant.expect.describe()}: {outcome_word(checked.outcome)}"
 
 
 def coverage_lines(checked: CheckedVariant) -> list:
@@ -192,19 +217,58 @@ def verdict_cell(checked: CheckedVariant) -> str:
 
 def table_rows(checked_list: list, *, seconds: bool = True) -> tuple:
     """``(headers, rows)`` of the variant table, all cells strings; without
-    the seconds column for reports that must not change from run to run."""
-    headers = ["variant", "expected", "verdict", "states"] + (["seconds"] if seconds else []) + ["result"]
+    the seconds column for reports that must not change from run to run.
+
+    The verdict is not a column of its own: ``ok`` says it is the one
+    expected; otherwise (or when the expectation names no property) the
+    result cell names it. An assert's message is left to the variant's
+    own section, so that the table fits a mail."""
+    headers = ["variant", "expected", "states"] + (["seconds"] if seconds else []) + ["result"]
     rows = []
     for checked in checked_list:
         result = checked.exploration
         timing = [f"{result.stats.seconds:.2f}"] if seconds else []
-        rows.append([checked.variant.name or "-", checked.variant.expect.describe(), verdict_cell(checked),
-                     str(result.stats.states)] + timing +
-                    ["ok" if checked.outcome is Outcome.MATCH else outcome_word(checked.outcome)])
+        rows.append([checked.variant.name or "-", _expected_cell(checked.variant.expect),
+                     str(result.stats.states)] + timing + [result_cell(checked)])
     return headers, rows
 
 
+def _expected_cell(expect) -> str:
+    return "violation assert" if expect.message is not None else expect.describe()
+
+
+def result_cell(checked: CheckedVariant) -> str:
+    """``ok``; ``ok: violation (deadlock)`` when the expectation was any
+    violation; ``NOT AS EXPECTED: safe``; ``inconclusive (max-states)``."""
+    expect = checked.variant.expect
+    if checked.outcome is Outcome.MATCH:
+        return "ok" if expect.kind != "violation" else f"ok: {verdict_cell(checked)}"
+    if checked.outcome is Outcome.INCONCLUSIVE:
+        return f"inconclusive ({checked.exploration.exit_reason.value})"
+    return f"{outcome_word(checked.outcome)}: {verdict_cell(checked)}"
+
+
 def render_table(checked_list: list, *, seconds: bool = True, tablefmt: str = "simple") -> str:
-    from tabulate import tabulate          # imported when needed: it is slow to import
     headers, rows = table_rows(checked_list, seconds=seconds)
-    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    return narrow_table(rows, headers, tablefmt, width=current_style().width)
+
+
+def narrow_table(rows: list, headers: list, tablefmt: str = "simple", width: int = 0) -> str:
+    """tabulate's table with two spaces between columns and none added
+    around the headers (its default pads every header by two). Wider than
+    ``width`` (0: no limit), the widest column's cells wrap at spaces."""
+    import tabulate as tabulate_module      # imported when needed: it is slow to import
+    saved, tabulate_module.MIN_PADDING = tabulate_module.MIN_PADDING, 0
+    try:
+        text = tabulate_module.tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+        over = max(map(len, text.splitlines()), default=0) - width
+        if width and over > 0 and rows:
+            widths = [max(len(str(row[k])) for row in rows) for k in range(len(headers))]
+            widest = widths.index(max(widths))
+            limits = [None] * len(headers)
+            limits[widest] = max(widths[widest] - over, len(headers[widest]), 8)
+            text = tabulate_module.tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True,
+                                            maxcolwidths=limits)
+        return text
+    finally:
+        tabulate_module.MIN_PADDING = saved
