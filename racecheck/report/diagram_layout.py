@@ -155,7 +155,9 @@ def _note_lines(cell: Cell, room: int) -> list:
 
 def wrap_text(text: str, width: int, rest: str = "") -> list:
     """Greedy wrap at spaces; a word longer than a line is cut after a
-    ``(``, ``,``, ``;`` or ``.`` or before a ``->`` where it can be."""
+    ``(``, ``,``, ``;`` or ``.`` or before a ``->`` where it can be, else
+    after an underscore inside a name (``page_cache_get_`` /
+    ``speculative(page)``), and only then anywhere."""
     width = max(width, 8)
     if len(text) <= width:
         return [text] if text else []        # as written, inner spaces too
@@ -177,6 +179,7 @@ def wrap_text(text: str, width: int, rest: str = "") -> list:
 
 _GOOD_BREAK = re.compile(r"(?<=[(,;])")
 _ARROW_BREAK = re.compile(r"(?<=[.])|(?=->)")
+_NAME_BREAK = re.compile(r"(?<=_)(?=[a-z0-9])")      # inside a kernel name: after an underscore
 
 
 def _pieces(word: str, first: int, room: int) -> list:
@@ -184,7 +187,8 @@ def _pieces(word: str, first: int, room: int) -> list:
     pieces = []
     while len(word) > (room if pieces else first):
         limit = room if pieces else first
-        cut = _cut(word, limit, _GOOD_BREAK) or _cut(word, limit, _ARROW_BREAK) or limit
+        cut = (_cut(word, limit, _GOOD_BREAK) or _cut(word, limit, _ARROW_BREAK)
+               or _cut(word, limit, _NAME_BREAK) or limit)
         pieces.append(word[:cut])
         word = word[cut:]
     return pieces + [word]

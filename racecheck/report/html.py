@@ -27,6 +27,7 @@ h2 { font-size: 1.25em; margin: 2em 0 0.6em; padding-bottom: 0.25em; border-bott
 h2.variant { border-bottom: 2px solid #e3e6ea; }
 h3 { font-size: 1.05em; margin: 1.6em 0 0.5em; }
 p, ul { margin: 0.6em 0; }
+p, li { overflow-wrap: anywhere; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace;
   font-size: 0.87em; }
 pre { font-size: 13px; }
@@ -38,6 +39,7 @@ pre.sh { background: #1f2328; color: #f6f8fa; border-color: #1f2328; }
 pre.code { border-left: 3px solid #c62828; }
 pre.model { border-left: 3px solid #1a56c4; }
 pre.stamp { background: #fff; color: #57606a; }
+pre.sh, pre.code, pre.model, pre.text { white-space: pre-wrap; overflow-wrap: anywhere; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 14px; }
 th, td { border: 1px solid #d9dde3; padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: #f0f2f5; }
