@@ -380,8 +380,8 @@ def test_mail_turns_typography_into_ascii(extra):
 # -- JSON ---------------------------------------------------------------------------------
 
 TOP = {"schema", "schema_version", "file", "scenario_sha256", "racecheck_version", "title", "source",
-       "description", "variants", "model"}
-VARIANT = {"name", "description", "params", "expected", "verdict", "outcome", "outcome_text", "exit_reason",
+       "description", "leaves_out", "variants", "model"}
+VARIANT = {"name", "description", "source", "params", "expected", "verdict", "outcome", "outcome_text", "exit_reason",
            "exit_reason_text", "reduced", "bounds", "checked", "statistics", "collision_bound", "violation",
            "coverage", "frequency", "not_computed"}
 STATISTICS = {"states", "transitions", "depth", "violating_states"}
@@ -612,10 +612,12 @@ threads:
 def test_index_escapes_every_cell():
     from racecheck.report.index import render_index
     report = {"file": "dir/a b](x).yaml", "title": "<script>alert(1)</script> | *b*\n# h", "source": [],
-              "variants": [{"name": "v", "verdict": "safe", "expected": "assert: <i>|</i>", "outcome": "match"}]}
+              "leaves_out": "<b>|</b>\n*all*",
+              "variants": [{"name": "v|w", "verdict": "safe", "expected": "assert: <i>|</i>", "outcome": "match",
+                            "source": ["commit <u>|"]}]}
     row = next(line for line in render_index([report]).splitlines() if line.startswith("| [a"))
-    assert row == ("| [a b\\](x)](../reports/a%20b%5D%28x%29.md) | \\<script>alert(1)\\</script> \\| \\*b\\* # h "
-                   "| - | v: safe (assert: \\<i>\\|\\</i>) |")
+    assert row == ("| [a b\\](x)](../reports/a%20b%5D%28x%29.md): \\<script>alert(1)\\</script> \\| \\*b\\* # h "
+                   "| v\\|w | commit \\<u>\\| | safe (assert: \\<i>\\|\\</i>) | \\<b>\\|\\</b> \\*all\\* |")
 
 
 def test_hostile_text_is_escaped_in_every_format(write_scenario):
@@ -771,3 +773,60 @@ def test_reports_do_not_depend_on_the_hash_seed():
 if __name__ == "__main__":                   # python tests/test_reports.py: rewrite reports/
     for written in generate_reports(REPORTS):
         print(written)
+
+
+CLAIMS = """\
+racecheck: 1
+title: what a model is a claim about
+source: commit 0123456789ab the fix
+leaves_out: |
+  The slab allocator: a freed object is never reused here.
+
+  Reclaim's second pass, which reads nothing this race writes.
+params: {fixed: false}
+state: {x: 0}
+threads:
+  a:
+    steps:
+      - {step: write, do: 'x = 1 if not fixed else 0'}
+invariants:
+  zero: x == 0
+variants:
+  before:
+    params: {fixed: false}
+    expect: {violation: zero}
+    source: v6.6, before 0123456789ab
+  after:
+    params: {fixed: true}
+    source: [commit 0123456789ab the fix, "LKML 2023-11-15 [PATCH v2]"]
+"""
+
+
+def test_variant_source_and_leaves_out_reach_every_report(write_scenario):
+    path, checked = check_text(write_scenario, CLAIMS)
+    assert [c.variant.source for c in checked] == [("v6.6, before 0123456789ab",),
+                                                   ("commit 0123456789ab the fix", "LKML 2023-11-15 [PATCH v2]")]
+    reports = files.render_all(checked, path)
+    assert "\n## What the model leaves out\n\nThe slab allocator: a freed object is never reused here.\n" \
+        in reports[".md"]
+    assert "Corresponds to: commit 0123456789ab the fix; LKML 2023-11-15 \\[PATCH v2\\]." in reports[".md"]
+    assert "What the model leaves out\n-------------------------" in reports[".txt"]
+    assert "Corresponds to: v6.6, before 0123456789ab." in reports[".txt"]
+    doc = json.loads(reports[".json"])
+    assert doc["leaves_out"].startswith("The slab allocator") and "second pass" in doc["leaves_out"]
+    assert doc["variants"][0]["source"] == ["v6.6, before 0123456789ab"]
+    from racecheck.report.index import render_index
+    rows = [line for line in render_index([doc]).splitlines() if line.startswith("| ")][1:]
+    assert rows[0].split(" | ")[2:] == ["v6.6, before 0123456789ab", "violation of zero (violation zero)",
+                                        "The slab allocator: a freed object is never reused here. Reclaim's "
+                                        "second pass, which reads nothing this race writes. |"]
+    assert rows[1].split(" | ")[1:4] == ["after", "commit 0123456789ab the fix; LKML 2023-11-15 \\[PATCH v2\\]",
+                                         "safe (safe)"]
+
+
+def test_variant_source_must_be_text(write_scenario, capsys):
+    from racecheck.cli import main
+    path = write_scenario(CLAIMS.replace("source: v6.6, before 0123456789ab", "source: {commit: 1}"))
+    assert main([path]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:20:13: source must be a string, not a mapping" in err

@@ -36,7 +36,7 @@ def to_json(checked: list, path: str) -> dict:
     return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "file": path,
             "scenario_sha256": stamp.sha256, "racecheck_version": stamp.version,
             "title": scenario.title, "source": list(scenario.source),
-            "description": scenario.description,
+            "description": scenario.description, "leaves_out": scenario.leaves_out,
             "variants": [variant_json(one, path) for one in checked],
             "model": model_json(scenario)}
 
@@ -44,6 +44,7 @@ def to_json(checked: list, path: str) -> dict:
 def variant_json(checked: CheckedVariant, path: str) -> dict:
     result = checked.exploration
     return {"name": checked.variant.name, "description": checked.variant.description,
+            "source": list(checked.variant.source),
             "params": {name: format_value(value) for name, value in checked.variant.params},
             "expected": checked.variant.expect.describe(), "verdict": result.verdict.value,
             "outcome": checked.outcome.name.lower(), "outcome_text": outcome_word(checked.outcome),

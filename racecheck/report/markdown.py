@@ -58,6 +58,7 @@ def document(checked: list, path: str) -> list:
     scenario = checked[0].scenario
     blocks = [Heading(1, (scenario.title,))] + stamp_blocks(path)
     blocks += _sources(scenario.source) + _description(scenario.description)
+    blocks += _prose_section("What the model leaves out", scenario.leaves_out)
     blocks += [Heading(2, ("Variants",)), _variant_table(checked)]
     for index, one in enumerate(checked):
         blocks += variant_blocks(one, path, index)
@@ -80,10 +81,15 @@ def _sources(source: tuple) -> list:
 
 
 def _description(text: str) -> list:
+    return _prose_section("Description", text)
+
+
+def _prose_section(heading: str, text: str) -> list:
+    """A heading and the paragraphs of ``text``; nothing when it is empty."""
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", text.strip("\n")) if p.strip()]
     if not paragraphs:
         return []
-    return [Heading(2, ("Description",))] + [_paragraph(p) for p in paragraphs]
+    return [Heading(2, (heading,))] + [_paragraph(p) for p in paragraphs]
 
 
 def _paragraph(text: str):
@@ -105,6 +111,8 @@ def variant_blocks(checked: CheckedVariant, path: str, index: int = 0) -> list:
     blocks = [Heading(2, _variant_title(checked), result.verdict.value)]
     if checked.variant.description:
         blocks.append(Para(("This variant: ", " ".join(checked.variant.description.split()))))
+    if checked.variant.source:
+        blocks.append(Para(("Corresponds to: ", "; ".join(checked.variant.source), ".")))
     blocks += _params(checked.variant.params) + [Para(bounds_parts(result))]
     blocks.append(Para(("Expected: ", checked.variant.expect.describe(), " (",
                         outcome_word(checked.outcome), ").")))

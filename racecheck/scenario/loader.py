@@ -28,14 +28,14 @@ MAX_STEPS = 2_000                 # steps of all threads, each copy counted: eac
 _VARIANT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 _TOP = ("racecheck", "title", "description", "source", "params", "state", "threads",
-        "invariants", "final", "deadlock", "livelock", "expect", "variants")
+        "invariants", "final", "deadlock", "livelock", "expect", "variants", "leaves_out")
 _TOP_REQUIRED = ("racecheck", "title", "state", "threads")
 _THREAD = ("title", "copies", "locals", "steps")
 _ACTION = ("step", "await", "do", "label", "goto")
 _BRANCH = ("if", "then", "else", "step", "label")
 _LOOP = ("while", "steps", "step", "label")
 _CALL = ("call", "steps")
-_VARIANT = ("params", "expect", "description")
+_VARIANT = ("params", "expect", "description", "source")
 _RESERVED = set(FUNCTIONS) | {"choose", "tid"}
 
 
@@ -168,7 +168,8 @@ class _Builder:
             invariants=invariants, finals=finals,
             deadlock_allowed=self.policy(top.get("deadlock"), "deadlock"),
             livelock_allowed=self.policy(top.get("livelock"), "livelock"),
-            expect=expect, variants=variants, warnings=tuple(self.warnings.values()))
+            expect=expect, variants=variants, warnings=tuple(self.warnings.values()),
+            leaves_out=self.string(top["leaves_out"], "leaves_out").strip() if "leaves_out" in top else "")
 
     def check_size(self, threads, threads_node: YNode) -> None:
         """Refuse more than MAX_STEPS steps in all: a generated file can hold
@@ -419,7 +420,8 @@ class _Builder:
                     overrides[pname] = self.value(pval, pname)
             vexpect = self.expectation(body["expect"], prop_names) if "expect" in body else expect
             desc = self.string(body["description"], "description").strip() if "description" in body else ""
-            result.append(S.Variant(name, tuple(overrides.items()), vexpect, desc, node.key_pos[name]))
+            vsource = self.sources(body.get("source"))
+            result.append(S.Variant(name, tuple(overrides.items()), vexpect, desc, node.key_pos[name], vsource))
         for variant, message, hint in mistakes.duplicate_variants(result):
             self.warn(variant.pos, message, hint)
         return tuple(result)

@@ -107,6 +107,7 @@ class Variant:
     expect: Expectation
     description: str
     pos: Pos
+    source: tuple = ()           # extension: the commits or patches this variant is (strings)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Scenario:
     expect: Expectation
     variants: tuple              # at least one Variant
     warnings: tuple = field(default=(), compare=False)   # ScenarioWarning: loads, but looks like a mistake
+    leaves_out: str = ""         # extension: what the model leaves out of the kernel, and why the verdict survives
 
     def variant(self, name: str) -> Variant | None:
         for variant in self.variants:
