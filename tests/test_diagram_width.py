@@ -1,5 +1,7 @@
 """Every diagram of every shipped scenario fits the width, in every text
-format: terminal output, the .txt and .md reports, and ``racecheck diff``.
+format: terminal output, the .txt and .md reports, and ``racecheck diff``;
+at the default width, so does every other line of the terminal and diff
+output (the mail report's lines: tests/test_reports.py).
 
 The diagram a format must contain is rendered once more at the same width
 (``render_rows`` and ``violation_lines``); the test checks that each of its
@@ -59,6 +61,14 @@ def assert_fits_and_printed(blocks, text, width, where):
         assert "\n".join(under) in text, f"{where}, variant {name}: the lines under the diagram differ"
 
 
+def assert_every_line_fits(text, width, where):
+    """Not only the diagram: prose, tables and commands fold too; only one
+    word longer than a line (a long path, a quoted schedule) may pass."""
+    for line in text.splitlines():
+        if len(line) > width:
+            assert len(line.strip().removesuffix(" \\").split()) == 1, f"{where}: {len(line)} columns: {line!r}"
+
+
 def run_cli(capsys, argv):
     cwd = os.getcwd()
     os.chdir(ROOT)
@@ -82,6 +92,8 @@ def test_terminal_diagrams_fit(path, width, checked, capsys):
     limit = width or DEFAULT_WIDTH
     out = run_cli(capsys, [path] + (["--width", str(width)] if width else []))
     assert_fits_and_printed(diagrams(checked(path), limit), out, limit, f"racecheck {path}")
+    if width is None:
+        assert_every_line_fits(out, limit, f"racecheck {path}")
 
 
 @pytest.mark.parametrize("width", [None, SMALL])
@@ -107,6 +119,8 @@ def test_diff_diagrams_fit(path, width, checked, capsys):
     out = run_cli(capsys, ["diff", path, "--variants", first.variant.name, last.variant.name]
                   + (["--width", str(width)] if width else []))
     assert_fits_and_printed(diagrams([first], limit), out, limit, f"racecheck diff {path}")
+    if width is None:
+        assert_every_line_fits(out, limit, f"racecheck diff {path}")
 
 
 def test_width_zero_means_no_limit(checked):
