@@ -135,3 +135,13 @@ def test_width_zero_means_no_limit(checked):
 def test_a_bad_width_is_a_usage_error(bad, capsys):
     assert main(["scenarios/dirty_unlocked.yaml", "--width", bad]) == 2
     assert "--width" in capsys.readouterr().err
+
+
+def test_diff_prose_follows_the_width(capsys):
+    out = run_cli(capsys, ["diff", "scenarios/dirty_unlocked.yaml", "--variants", "unlocked", "trylock",
+                           "--width", "40"])
+    assert_every_line_fits(out, 40, "racecheck diff --width 40")
+    wide = run_cli(capsys, ["diff", "scenarios/dirty_unlocked.yaml", "--variants", "unlocked", "trylock",
+                            "--width", "0"])
+    assert "Before this patch, this ordering violates invariant page_not_lost (9 steps, 2 context switches):" \
+        in wide.splitlines()

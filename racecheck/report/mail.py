@@ -1,8 +1,8 @@
 """The report as plain text, ready to paste into a mail or a commit message.
 
 The same blocks as the Markdown report (``markdown.document``), rendered the
-way kernel mail is written: at most 75 columns, only ASCII, no tabs. Prose
-is wrapped; race diagrams are laid out to fit; a long line of the model
+way kernel mail is written: at most 75 columns (or --width), only ASCII, no
+tabs. Prose is wrapped; race diagrams are laid out to fit; a long line of the model
 (code) is folded at a space with its continuation four columns further in;
 a command is broken between its words with a trailing `` \\`` so that it
 still pastes into a shell; a table's widest column wraps. Only a single
@@ -17,11 +17,17 @@ import textwrap
 import unicodedata
 
 from racecheck.report.blocks import Chart, Code, Heading, Items, Para, Pre, Table, plain
+from racecheck.report.diagram import current_style
 from racecheck.report.fold import fold_code, fold_command, fold_prose
 from racecheck.report.markdown import document
 from racecheck.report.text import narrow_table
 
-WIDTH = 75
+WIDTH = 75            # the default: --width sets another (0: no limit), as for diagrams
+
+
+def width() -> int:
+    """The width of this command's text: ``--width``, by default ``WIDTH``."""
+    return current_style().width
 _UNDERLINE = {1: "=", 2: "-", 3: "~"}
 _PRE_INDENT = {"diagram": "", "sh": "  ", "code": "    ", "text": "    ", "model": "  ",
                "stamp": ""}   # diagrams flush left, as in commits
@@ -52,7 +58,7 @@ def _mail_block(block) -> str:
     if isinstance(block, Pre):
         indent = _PRE_INDENT[block.kind]
         fold = _PRE_FOLD.get(block.kind, lambda line, width: [line])
-        return "\n".join(part for line in block.lines for part in fold(indent + ascii_text(line), WIDTH))
+        return "\n".join(part for line in block.lines for part in fold(indent + ascii_text(line), width()))
     if isinstance(block, Table):
         return table_text(block)
     raise TypeError(f"not a report block: {block!r}")
@@ -84,13 +90,13 @@ def _heading(block: Heading) -> str:
 
 def wrap(text: str, first: str = "", rest: str = "") -> str:
     """Prose filled to 75 columns; a word longer than that keeps its own line."""
-    return textwrap.fill(ascii_text(" ".join(text.split())), WIDTH, initial_indent=first,
+    return textwrap.fill(ascii_text(" ".join(text.split())), width() or 10**9, initial_indent=first,
                          subsequent_indent=rest, break_long_words=False, break_on_hyphens=False)
 
 
 def table_text(table: Table) -> str:
     rows = [[ascii_text(cell) for cell in row] for row in table.rows]
-    return narrow_table(rows, [ascii_text(h) for h in table.headers], width=WIDTH)
+    return narrow_table(rows, [ascii_text(h) for h in table.headers], width=width())
 
 
 def ascii_text(text: str) -> str:
