@@ -320,7 +320,8 @@ def test_coverage_warning_and_frequency_in_every_format():
     reports = files.render_all(checked, SEED)
     assert "### Steps never executed" in reports[".md"]
     assert "> **Warning:** No explored state executed these steps." in reports[".md"]
-    assert "| reclaim | folio_unlock(folio) | scenarios/dirty_unlocked.yaml:40 |" in reports[".md"]
+    assert "| thread | step | line |" in reports[".md"]
+    assert "| reclaim | folio_unlock(folio) | 40 |" in reports[".md"]        # its own file: the line alone
     assert "- 3 of 43 reachable states show the violation (7.0%)\n- violating orderings: not computed" in reports[".md"]
     assert "WARNING: No explored state executed these steps." in reports[".txt"]
     assert 'class="warning"' in reports[".html"] and "3 of 43 reachable states show the violation (7.0%)" in reports[".html"]

@@ -297,12 +297,18 @@ def _coverage_blocks(checked: CheckedVariant) -> list:
         return [Heading(3, ("Steps never executed",)), Para((f"Not computed ({checked.stopped('coverage')}).",))]
     if not checked.coverage:
         return []
-    rows = tuple((thread, text, where) for thread, text, where in checked.coverage)
+    rows = tuple((thread, text, _line_of(where, checked.scenario.path)) for thread, text, where in checked.coverage)
     return [Heading(3, ("Steps never executed",)),
             Para(("No explored state executed these steps. That is usually a mistake in the model "
                   "(a condition that is never true, a lock that is never released), and the verdict "
                   "says nothing about them.",), "warning"),
-            Table(("thread", "step", "where"), rows)]
+            Table(("thread", "step", "line"), rows)]
+
+
+def _line_of(where: str, path: str) -> str:
+    """``scenarios/x.yaml:125`` -> ``125`` in x.yaml's own report."""
+    file, _, line = where.rpartition(":")
+    return line if file == path and line.isdigit() else where
 
 
 # -- small text helpers ------------------------------------------------------------

@@ -256,19 +256,30 @@ def render_table(checked_list: list, *, seconds: bool = True, tablefmt: str = "s
 def narrow_table(rows: list, headers: list, tablefmt: str = "simple", width: int = 0) -> str:
     """tabulate's table with two spaces between columns and none added
     around the headers (its default pads every header by two). Wider than
-    ``width`` (0: no limit), the widest column's cells wrap at spaces."""
+    ``width`` (0: no limit), the widest columns are narrowed in turn (never
+    below their longest word) and their cells and headers wrap at spaces;
+    a table that cannot fit that way stays wider than ``width``."""
     import tabulate as tabulate_module      # imported when needed: it is slow to import
     saved, tabulate_module.MIN_PADDING = tabulate_module.MIN_PADDING, 0
     try:
-        text = tabulate_module.tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
-        over = max(map(len, text.splitlines()), default=0) - width
-        if width and over > 0 and rows:
-            widths = [max(len(str(row[k])) for row in rows) for k in range(len(headers))]
-            widest = widths.index(max(widths))
-            limits = [None] * len(headers)
-            limits[widest] = max(widths[widest] - over, len(headers[widest]), 8)
-            text = tabulate_module.tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True,
-                                            maxcolwidths=limits)
-        return text
+        limits = _column_limits(rows, headers, width)
+        return tabulate_module.tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True,
+                                        maxcolwidths=limits, maxheadercolwidths=limits)
     finally:
         tabulate_module.MIN_PADDING = saved
+
+
+def _column_limits(rows: list, headers: list, width: int) -> list:
+    """Per column, the width to wrap at (None: as wide as it is)."""
+    columns = [[str(h)] + [str(row[k]) for row in rows] for k, h in enumerate(headers)]
+    natural = [max(map(len, cells)) for cells in columns]
+    if not width:
+        return [None] * len(headers)
+    least = [max(len(word) for cell in cells for word in cell.split() or [""]) for cells in columns]
+    limits = list(natural)
+    while sum(limits) + 2 * (len(limits) - 1) > width:
+        room = [limit - low for limit, low in zip(limits, least)]
+        if max(room) <= 0:
+            break
+        limits[room.index(max(room))] -= 1
+    return [None if limit == full else limit for limit, full in zip(limits, natural)]
