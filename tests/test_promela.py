@@ -1,4 +1,4 @@
-"""The Promela export (racecheck/report/promela.py), and SPIN cross-checks.
+"""The Promela export (racecheck/spin/), and SPIN cross-checks.
 
 Two kinds of tests:
 
@@ -44,7 +44,7 @@ from strategies import scenario_texts  # noqa: E402
 from racecheck.explore.result import ExitReason  # noqa: E402
 from racecheck.explore.search import explore  # noqa: E402
 from racecheck.model.program import Program  # noqa: E402
-from racecheck.report.promela import ExportError, check_macro, to_promela  # noqa: E402
+from racecheck.spin import ExportError, check_macro, to_promela  # noqa: E402
 from racecheck.scenario.loader import load_scenario  # noqa: E402
 from racecheck.scenario.schema import Expectation  # noqa: E402
 
