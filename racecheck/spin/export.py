@@ -158,7 +158,7 @@ class _Exporter:
         body = []
         for thread in threads:
             body += thread.emit() + [""]
-        monitors = self.invariant_monitor() + self.final_monitor()
+        monitors = self.invariant_monitor() + self.final_monitor() + self.deadlock_monitor()
         return "\n".join(self.header() + self.declarations(shared_decls) + body + monitors
                          + self.init(threads, shared_decls)) + "\n"
 
@@ -194,18 +194,18 @@ class _Exporter:
     def header(self) -> list:
         program, scenario = self.program, self.scenario
         variant = f", variant {program.variant.name}" if program.variant.name else ""
-        kinds = ["ASSERT", "ERROR"] + [f"INVARIANT_{_ascii(p.name)}" for p, _ in program.invariants] + \
+        kinds = ["ASSERT", "ERROR"] + ([] if program.deadlock_allowed else ["DEADLOCK"]) + [f"INVARIANT_{_ascii(p.name)}" for p, _ in program.invariants] + \
             [f"FINAL_{_ascii(p.name)}" for p, _ in program.finals]
         lines = [
             _comment(scenario.title),
             _comment(f"racecheck scenario {scenario.path}{variant}, exported to Promela"),
             "/*",
             " * Check:  spin -a model.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m1000000",
-            " * Every failing assert, run-time error, invariant and final check is an",
-            " * assertion violation; a deadlock is an invalid end state" +
-            (" (none here: deadlock: allowed)." if program.deadlock_allowed else "."),
-            " * One kind alone: spin -DCHECK_ALL=0 -DCHECK_<KIND>=1 -a model.pml (and pan -E",
-            " * unless checking deadlock). Livelock is not exported.",
+            " * Every failing assert, run-time error, invariant, final check and deadlock",
+            " * is an assertion violation" +
+            (" (no deadlock here: deadlock: allowed)." if program.deadlock_allowed else "."),
+            " * One kind alone: spin -DCHECK_ALL=0 -DCHECK_<KIND>=1 -a model.pml",
+            " * Livelock is not exported.",
             " * SPIN's int is 32-bit; racecheck's integers are unbounded (overflow is not checked).",
             " */",
             "#ifndef CHECK_ALL",
@@ -216,13 +216,13 @@ class _Exporter:
             lines += [f"#ifndef CHECK_{kind}", f"#define CHECK_{kind} CHECK_ALL", "#endif"]
         for kind in ("ASSERT", "ERROR"):
             lines += [f"#if CHECK_{kind}",
-                      f"#define RC_{kind}(c) if :: (c) -> skip :: else -> assert(c); rc_stopped = true; "
-                      "goto rc_park fi",
+                      f"#define RC_{kind}(c, l) if :: (c) -> skip :: else -> assert(c); rc_stopped = true; "
+                      "goto l fi",
                       "#else",
-                      f"#define RC_{kind}(c) if :: (c) -> skip :: else -> rc_stopped = true; goto rc_park fi",
+                      f"#define RC_{kind}(c, l) if :: (c) -> skip :: else -> rc_stopped = true; goto l fi",
                       "#endif"]
-        lines += ["#if CHECK_ERROR", "#define RC_AWAIT_ERROR(c, l) assert(c); goto l", "#else",
-                  "#define RC_AWAIT_ERROR(c, l) goto l", "#endif"]
+        lines += ["#if CHECK_ERROR", "#define RC_AWAIT_ERROR(c) assert(c); rc_stopped = true", "#else",
+                  "#define RC_AWAIT_ERROR(c) rc_stopped = true", "#endif"]
         for i, thread in enumerate(self.ready):
             lines.append(f"#define RC_READY_{i} {self.ready_offset(i)}")
         go = "(!rc_stopped && rc_ready == %d)" % self.ready_count() if self.ready else "(!rc_stopped)"
@@ -256,8 +256,8 @@ class _Exporter:
         lines += [_decl_line(d) for d in shared_decls]
         lines += ["bool rc_stopped = false;\t" + _comment("a step failed whose kind is not checked"),
                   "byte rc_finished = 0;\t" + _comment("threads that have finished"),
-                  "byte rc_ready = 0;\t" + _comment("threads whose failing start-up steps have run"), ""]
-        return lines
+                  "byte rc_ready = 0;\t" + _comment("threads whose start-up steps have run")]
+        return lines + [""]
 
     def init(self, threads, shared_decls) -> list:
         lines = [f"{d.name}[{i}] = {v};" for d in shared_decls if d.size and not d.uniform
@@ -268,6 +268,8 @@ class _Exporter:
             lines.append("run rc_invariants();")
         if self.program.finals:
             lines.append("run rc_finals();")
+        if not self.program.deadlock_allowed:
+            lines.append("run rc_deadlock();")
         return ["init {", "\tatomic {"] + _indent(lines, 2) + ["\t}", "}"]
 
     # -- monitors -------------------------------------------------------------------------
@@ -295,6 +297,16 @@ class _Exporter:
         clauses = self.clauses(self.properties(self.program.finals), "FINAL", ["RC_GO", f"rc_finished == {n}"])
         return ["proctype rc_finals() {", "end_finals:", "\tdo", "\t:: false -> skip"] + clauses + \
             ["\tod", "}", ""]
+
+    def deadlock_monitor(self) -> list:
+        """A deadlock: no transition can run (SPIN's timeout), and some thread
+        has not finished, and no step has failed."""
+        if self.program.deadlock_allowed:
+            return []
+        n = len(self.program.threads)
+        return ["proctype rc_deadlock() {", "end_deadlock:", "#if CHECK_DEADLOCK",
+                f"\tatomic {{ timeout && !rc_stopped && rc_finished < {n} -> assert(rc_finished == {n}) }}",
+                "#else", "\tfalse", "#endif", "}", ""]
 
     def clauses(self, props, kind: str, context: list) -> list:
         """One clause per violation: a property false, or failing to evaluate.

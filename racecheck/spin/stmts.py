@@ -23,9 +23,7 @@ class _Stmts(_Code):
         lines = []
         for kind, cond, what in self.take_checks():
             macro = "RC_ASSERT" if kind == "assert" else "RC_ERROR"
-            lines.append(f"{macro}({cond});" + (f"  {_comment(what)}" if what else ""))
-        if lines:
-            self.thread.uses_park = True
+            lines.append(f"{macro}({cond}, {self.thread.block.done});" + (f"  {_comment(what)}" if what else ""))
         return lines
 
     def block(self, stmts) -> list:
@@ -80,9 +78,13 @@ class _Stmts(_Code):
             alts = [self.expr(a) for a in value.args]
             for alt, a in zip(alts, value.args):
                 self.widen(node.targets[0], alt, a)
-            lines = self.flush() + ["if"]
-            for alt in alts:
-                lines.append(":: " + " ".join(self.assign(target, alt)))
+            lines = self.flush()
+            pick = self.thread.block.pick(len(alts))
+            if pick is not None:         # a d_step for each combination of picks
+                return lines + self.assign(target, alts[pick]) + [_picked(pick)]
+            lines.append("if")
+            for k, alt in enumerate(alts):
+                lines.append(":: " + " ".join(self.assign(target, alt) + [_picked(k)]))
             return lines + ["fi;"]
         rep = self.expr(value)
         self.widen(node.targets[0], rep, value)
@@ -131,6 +133,11 @@ class _Stmts(_Code):
                 raise _Refuse("a record or list assigned a value that reads it (the copy would need "
                               "temporaries)")
         return [f"{t.text} = {v.text};" for t, v in pairs]
+
+
+def _picked(k: int) -> str:
+    """The printf that names a choose()'s pick in a replayed trail."""
+    return f'printf("@RC p {k}\\n");'
 
 
 def _reads(text: str, target: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 from racecheck.model.program import BRANCH, MAX_LOCAL_STEPS
@@ -13,23 +15,63 @@ from .values import _COPIES, ExportError, Val, _comment, _conj, _Namer, _not, _R
 
 
 # -- one thread definition: a proctype ---------------------------------------------------
+#
+# A thread is a loop with one option per scheduling point; ``rc_pc`` is
+# racecheck's pc, and each option is one transition of racecheck's program:
+#
+#     end_rc: do
+#     :: d_step { rc_pc == 2 && RC_GO && (await) ->   <- pc 2, a scheduling point
+#             ...; goto L2_3;                           local-only pc 3: same block
+#             L2_3: ...; rc_pc = 5; goto L2_done;       the next transition: pc 5
+#             L2_done: skip }
+#     :: d_step { rc_pc == 5 && RC_GO -> ... }
+#     od
+#
+# A ``d_step`` is one transition of SPIN's with no state inside it, so
+# SPIN's states are racecheck's: the globals, and per thread its pc and
+# locals. A transition that calls ``choose()`` is one option per
+# combination of the alternatives (at most MAX_COMBINATIONS), each a
+# ``d_step`` with its picks fixed; beyond that, or when the choose() sits in
+# a loop of local-only steps, an ``atomic`` block with a nondeterministic
+# ``if``. Every transition prints ``@RC s THREAD`` and every choose()
+# ``@RC p PICK``: pan ignores printf, and SPIN's replay of an error trail
+# prints them, which gives racecheck's schedule back (``spin.trail``).
+
+MAX_COMBINATIONS = 64
+
 
 class _Block:
-    """One atomic block: the instruction at ``start`` and the local-only ones glued to it."""
+    """One transition: the instruction at ``start`` and the local-only ones
+    glued to it. ``picks``: the alternative of each choose() in the order
+    they are written (a d_step), or None (an atomic block: any)."""
 
-    def __init__(self, start, prefix: str):
+    def __init__(self, start, prefix: str, picks: tuple | None = ()):
         self.start = start
         self.prefix = prefix
         self.placed = {}
         self.todo = []
+        self.picks = picks
+        self.sizes: list = []          # the alternatives of each choose() met
 
     def label(self, pc: int) -> str:
         return f"{self.prefix}_{pc}"
+
+    @property
+    def done(self) -> str:
+        return f"{self.prefix}_done"
 
     def want(self, pc: int) -> None:
         if pc not in self.placed:
             self.placed[pc] = True
             self.todo.append(pc)
+
+    def pick(self, alternatives: int) -> int | None:
+        """The alternative the next choose() takes here (None: any)."""
+        k = len(self.sizes)
+        self.sizes.append(alternatives)
+        if self.picks is None:
+            return None
+        return self.picks[k] if k < len(self.picks) else 0
 
 
 class _Thread:
@@ -37,11 +79,11 @@ class _Thread:
         self.ex, self.tdef, self.thread = ex, tdef, thread
         self.instrs, self.end = thread.instrs, thread.end
         self.name = name
-        self.namer = _Namer(ex.namer.taken)
+        self.namer = _Namer(ex.namer.taken | {"rc_pc"})
         self.counts_steps = _has_local_cycle(self.instrs)
-        self.uses_park = self.counts_steps
         self.requested, self.order = set(), []
         self.local_inits, self.decls = [], []
+        self.block: _Block | None = None
         self.env = dict(ex.shared_env)
         self.env["tid"] = Val("tid", "int")
         self.env[_COPIES] = tdef.copies
@@ -59,9 +101,6 @@ class _Thread:
             return ("L", self.tdef.name, name)
         return ("S", name)
 
-    def label(self, pc: int) -> str:
-        return f"{'end_' if self.ex.program.deadlock_allowed else ''}L{pc}"
-
     def where(self, instr) -> str:
         return f"step '{instr.text}' of thread {self.tdef.name}, {instr.pos}"
 
@@ -72,44 +111,56 @@ class _Thread:
             return [f"goto {block.label(pc)};"]
         lines = ["rc_steps = 0;"] if self.counts_steps else []
         if pc == self.end:
-            return lines + ["rc_finished++;", "goto L_end;"]
+            return lines + ["rc_finished++;", f"rc_pc = {pc};", f"goto {block.done};"]
         if pc not in self.requested:
             self.requested.add(pc)
             self.order.append(pc)
-        return lines + [f"goto {self.label(pc)};"]
+        return lines + [f"rc_pc = {pc};", f"goto {block.done};"]
 
     # -- the proctype ----------------------------------------------------------------
     def emit(self) -> list:
         prefix = self.prefix()
-        blocks = []
+        options = []
         done = 0
         while done < len(self.order):
-            blocks += self.shared_block(self.order[done])
+            options += self.shared_block(self.order[done])
             done += 1
+        width = "byte" if self.end < 256 else "short"
         lines = [f"proctype {self.name}(byte tid) {{"]
         lines += _indent([_decl_line(d) for d in self.decls])
+        lines += _indent([f"{width} rc_pc = {self.thread.entry};\t" + _comment("racecheck's pc")])
         if self.counts_steps:
-            lines += _indent(["int rc_steps = 0;"])
-        lines += _indent(prefix + blocks)
-        if self.uses_park:
-            lines += _indent(["rc_park: do :: rc_stopped -> skip od;"])
-        lines += _indent(["L_end: skip"]) + ["}"]
-        return lines
+            lines += _indent(["int rc_steps = 0;\t" + _comment("local-only steps in this transition")])
+        lines += _indent(prefix)
+        if options:
+            lines += _indent(["end_rc:", "do"] + options + ["od"])
+        return lines + ["}"]
+
+    def step_mark(self) -> str:
+        """The printf that names this transition's thread in a replayed trail."""
+        first = self.thread.index
+        return f'printf("@RC s %d\\n", {first} + tid);' if first else 'printf("@RC s %d\\n", tid);'
 
     def prefix(self) -> list:
-        """The local-only steps at the start: part of racecheck's initial state."""
+        """The local-only steps at the start: part of racecheck's initial state.
+
+        Every thread's run, in thread order, before any transition (RC_GO
+        waits for them): racecheck builds its initial state thread by
+        thread, stopping at the first failure."""
         entry = self.thread.entry
-        block = _Block(entry, "P")
-        body = self.jump(entry, block)
-        body += self.closure(block)
-        self.prefix_fails = any(line.startswith(("RC_ERROR", "RC_ASSERT")) for line in _flat(body))
         inits = [f"{d.name}[{i}] = {v};" for d in self.decls if d.size and not d.uniform for i, v in enumerate(d.values)]
-        if self.prefix_fails:
-            inits = [f"(!rc_stopped && rc_ready == {self.ex.ready_index(self)} + tid) -> rc_ready++;"] + inits
         if not inits and entry != self.end and self.instrs[entry].shared:
+            self.requested.add(entry)
+            self.order.append(entry)
             return []
+        block = _Block(entry, "P", None)
+        self.block = block
+        body = self.jump(entry, block) + self.closure(block)
+        kind = "atomic" if block.sizes else "d_step"
+        ready = f"(!rc_stopped && rc_ready == {self.ex.ready_index(self)} + tid)"
         return [_comment("local-only steps at the thread's start (racecheck's initial state)"),
-                "atomic {"] + _indent(inits + body) + ["};"]
+                f"end_start: {kind} {{ {ready} ->"] + _indent(_ending(["rc_ready++;"] + inits + body, block.done)) \
+            + ["};"]
 
     def closure(self, block: _Block) -> list:
         lines = []
@@ -119,10 +170,17 @@ class _Thread:
             lines += [f"{block.label(pc)}:\t{_comment(self.instrs[pc].text)}"] + body
         return lines
 
-    def shared_block(self, pc: int) -> list:
-        instr = self.instrs[pc]
-        block = _Block(pc, f"L{pc}")
+    def transition(self, pc: int, picks, prefix: str) -> tuple:
+        """The lines of the transition from ``pc`` and its block."""
+        block = _Block(pc, prefix, picks)
         block.placed[pc] = True
+        self.block = block
+        lines = self.instr_lines(pc, block)
+        return _ending(lines + self.closure(block), block.done), block
+
+    def shared_block(self, pc: int) -> list:
+        """The options of the thread's loop for the transition from ``pc``."""
+        instr = self.instrs[pc]
         guard, errors = "RC_GO", []
         if instr.has_await:
             code = _Code(self.ex, self.env, instr.node.await_, self.where(instr))
@@ -131,20 +189,29 @@ class _Thread:
             guard = _conj(["RC_GO"] + errors + [g.text])
             if g.is_const and not g.const:
                 guard = "false"
-        body = self.instr_lines(pc, block) + self.closure(block)
-        head = [f"{self.label(pc)}:\t{_comment(instr.text)}"]
-        if not errors:
-            return head + [f"atomic {{ {guard} ->"] + _indent(body) + ["};"]
-        self.uses_park = True
-        ok = _conj(errors)
-        return head + ["if", f":: atomic {{ {guard} ->"] + _indent(body, 2) + ["\t}",
-                       f":: atomic {{ RC_GO && {_not(ok)} -> RC_AWAIT_ERROR({ok}, {self.label(pc)}) }}", "fi;"]
+        head = f"rc_pc == {pc} && {guard}"
+        body, block = self.transition(pc, (), f"L{pc}")
+        options = [("d_step", body)]
+        combos = math.prod(block.sizes)
+        if block.sizes and (self.counts_steps or combos > MAX_COMBINATIONS):
+            options = [("atomic", self.transition(pc, None, f"L{pc}")[0])]
+        elif block.sizes:
+            options = [("d_step", self.transition(pc, picks, f"L{pc}" + (f"c{n}" if n else ""))[0])
+                       for n, picks in enumerate(itertools.product(*map(range, block.sizes)))]
+        lines = [_comment(f"pc {pc}: {instr.text}")]
+        for kind, body in options:
+            lines += [f":: {kind} {{ {head} ->"] + _indent([self.step_mark()] + body, 2) + ["\t}"]
+        if errors:
+            ok = _conj(errors)
+            lines += [f":: d_step {{ rc_pc == {pc} && RC_GO && {_not(ok)} -> {self.step_mark()} "
+                      f"RC_AWAIT_ERROR({ok}) }}"]
+        return lines
 
     def instr_lines(self, pc: int, block: _Block) -> list:
         instr = self.instrs[pc]
         lines = []
         if self.counts_steps and not instr.shared:
-            lines += ["rc_steps++;", f"RC_ERROR(rc_steps <= {MAX_LOCAL_STEPS});  "
+            lines += ["rc_steps++;", f"RC_ERROR(rc_steps <= {MAX_LOCAL_STEPS}, {block.done});  "
                       + _comment("a loop of local-only steps that never ends")]
         if instr.kind == BRANCH:
             return lines + self.branch_lines(instr, block)
@@ -170,8 +237,13 @@ class _Thread:
         return lines if stmts.returned else lines + self.jump(instr.succ[0], block)
 
 
-def _flat(lines):
-    return [line.strip() for line in lines]
+def _ending(lines: list, done: str) -> list:
+    """A block's lines with its exit label, where something jumps to it."""
+    if lines and lines[-1] == f"goto {done};":
+        lines = lines[:-1]
+    if any(done in line for line in lines):
+        lines = lines + [f"{done}: skip"]
+    return lines
 
 
 def _has_local_cycle(instrs) -> bool:

@@ -28,7 +28,7 @@ signed sizeof static struct switch union void volatile while main
 now this trpt tau depth rand srand random final max min mix rot ulong ushort uchar uint q_sz qptr
 getframe wasnew iam_alive onstack_put onstack_zap onstack_now pptr cas a_cycles State Trans
 """.split())
-_INTERNAL = re.compile(r"L\d+(_\d+)?|P_\d+|L_end|end_\w*|rc_\w*|RC_\w*|CHECK_\w*|FLOORDIV|PYMOD|nil|s_\w*|v_\w*")
+_INTERNAL = re.compile(r"L\d+(c\d+)?(_\d+|_done)?|P_(\d+|done)|end_\w*|rc_\w*|RC_\w*|CHECK_\w*|FLOORDIV|PYMOD|nil|s_\w*|v_\w*")
 
 
 class ExportError(ScenarioError):
