@@ -54,6 +54,9 @@ def main(argv=None) -> int:
     except InternalError as exc:
         _internal(str(exc))
         return EXIT_INTERNAL
+    except MissingDependency as exc:         # a program --engine spin runs (spin, gcc)
+        print(exc.render(), file=sys.stderr)
+        return EXIT_MISSING
     except ModuleNotFoundError as exc:       # a dependency imported late (report, export)
         missing = MissingDependency.of(exc)
         if missing is None:

@@ -44,6 +44,16 @@ def search_options(parser) -> None:
     parser.add_argument("--hash-compact", action="store_true",
                         help="store 64-bit fingerprints of states instead of the states (less memory; "
                              "prints the probability that a collision hid a state)")
+    parser.add_argument("--engine", choices=("racecheck", "spin"), default="racecheck",
+                        help="who searches: racecheck (default), or SPIN on the Promela export, for models "
+                             "too large for racecheck (needs spin and gcc; docs/scale.md)")
+    parser.add_argument("--collapse", action="store_true",
+                        help="--engine spin: compress stored states (-DCOLLAPSE; exact)")
+    parser.add_argument("--bitstate", action="store_true",
+                        help="--engine spin: one bit per state (-DBITSTATE): far less memory, but states "
+                             "may be missed; the verdict is never 'safe'")
+    parser.add_argument("--cores", type=positive_int, default=1, metavar="N",
+                        help="--engine spin: search on N cores (-DNCORE=N)")
     parser.add_argument("--graph-budget", type=count, metavar="N", default=ANALYSIS_BUDGET,
                         help="walk at most N states of the full (unreduced) state graph for coverage and "
                              f"'how common' (default {ANALYSIS_BUDGET:,}); coverage needs the walk only for "
@@ -64,6 +74,11 @@ def bounds_and_options(args) -> tuple:
     options = dict(reduction=not args.no_reduction, hash_compact=args.hash_compact,
                    progress=None if args.quiet else Progress(sys.stderr.isatty()),
                    analysis_budget=args.graph_budget)
+    spin = dict(collapse=args.collapse, bitstate=args.bitstate, cores=args.cores)
+    if args.engine == "spin":
+        options.update(engine="spin", spin=spin)
+    elif args.collapse or args.bitstate or args.cores != 1:
+        raise UsageError("--collapse, --bitstate and --cores are options of --engine spin")
     return bounds, options
 
 
