@@ -37,7 +37,8 @@ exit status:
   2    bad input: a scenario file or an argument that cannot be used
   3    a bound (--max-states, --max-depth, --timeout, --max-memory) was hit
        before a verdict, and nothing mismatched
-  69   a package racecheck needs is not installed (pip install -e .)
+  69   a package racecheck needs is not installed (pip install -e .),
+       or spin/gcc for --engine spin
   70   internal error in racecheck (please report it with the scenario file)
   130  interrupted
 

@@ -37,7 +37,7 @@ class ExitReason(enum.Enum):
             ExitReason.MAX_MEMORY: "stopped at the --max-memory bound",
             ExitReason.TIMEOUT: "stopped at the --timeout bound",
             ExitReason.INTERRUPTED: "interrupted",
-            ExitReason.INCOMPLETE: "SPIN's search was not exhaustive (bitstate, or its depth limit)",
+            ExitReason.INCOMPLETE: "SPIN's search was not exhaustive (bitstate or hash-compact, or its depth limit)",
         }[self]
 
     @property

@@ -25,8 +25,8 @@ variant that can loop says so (``not_computed``). Coverage and "how common"
 are not computed. ``--max-states`` has no counterpart in pan and is
 refused; ``--max-depth`` is pan's ``-m``, ``--max-memory`` its
 ``-DMEMLIM``, ``--timeout`` the time of the whole run. A search that is not
-exhaustive (bitstate, a depth or memory limit) gives an inconclusive
-verdict, never "safe".
+exhaustive (bitstate, hash-compact, a depth or memory limit) gives an
+inconclusive verdict, never "safe"; a violation it finds is real (replayed).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bo
         if not result.complete:
             break
     return _checked(scenario, variant, program, found, totals, _exit_reason(result, found, bounds),
-                    bounds, reduction, hash_compact)
+                    bounds, reduction)
 
 
 def runs(program: Program, expect) -> list:
@@ -156,17 +156,15 @@ def _exit_reason(result: PanResult | None, found, bounds: Bounds) -> ExitReason:
     return ExitReason.INCOMPLETE
 
 
-def _checked(scenario, variant, program, violation, stats, exit_reason, bounds, reduction,
-             hash_compact) -> CheckedVariant:
+def _checked(scenario, variant, program, violation, stats, exit_reason, bounds, reduction) -> CheckedVariant:
     if violation is not None:
         verdict = Verdict.VIOLATION
     elif exit_reason.is_bound:
         verdict = Verdict.INCONCLUSIVE
     else:
         verdict = Verdict.SAFE
-    collision = stats.states ** 2 / 2.0 ** 97 if hash_compact else None    # HC4: 96-bit fingerprints
     exploration = Exploration(verdict, violation, (), stats, exit_reason, bounds, _what_is_checked(program),
-                              reduction, collision)
+                              reduction)
     skipped = [("coverage", NOT_COMPUTED)]
     if program.may_cycle and not program.livelock_allowed:
         skipped.append(("livelock", NOT_COMPUTED))
