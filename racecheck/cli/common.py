@@ -142,7 +142,8 @@ class Progress:
     ``PROGRESS_LOG_SECONDS`` (the environment variable
     RACECHECK_PROGRESS_SECONDS sets another interval: tests use 0), naming
     the file and variant. ``label`` is set before each variant's check;
-    ``every`` tells the search how often to call."""
+    ``every`` tells the search how often to call; ``memory``: the
+    searching process's (pan's, with --engine spin), when not this one."""
 
     def __init__(self, tty: bool):
         self.tty = tty
@@ -150,14 +151,15 @@ class Progress:
         self.every = 1.0 if tty else seconds_from_environment("RACECHECK_PROGRESS_SECONDS", PROGRESS_LOG_SECONDS)
         self.shown = False
 
-    def __call__(self, states: int, transitions: int, depth: int, seconds: float) -> None:
+    def __call__(self, states: int, transitions: int, depth: int, seconds: float,
+                 memory: int | None = None) -> None:
         rate = states / seconds if seconds > 0 else 0
         if self.tty:
             sys.stderr.write(f"\r  {states:,} states, depth {depth}, {rate:,.0f} states/s, {seconds:.0f} s ")
             self.shown = True
         else:
             sys.stderr.write(f"racecheck: {self.label}: {plural(states, 'state')}, {rate:,.0f} states/s, "
-                             f"depth {depth}, {peak_memory() / 2**20:,.0f} MiB, {seconds:.0f} s\n")
+                             f"depth {depth}, {(memory or peak_memory()) / 2**20:,.0f} MiB, {seconds:.0f} s\n")
         sys.stderr.flush()
 
 

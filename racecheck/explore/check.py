@@ -89,7 +89,7 @@ def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(
     if engine == "spin":
         from racecheck.spin.engine import check_variant_spin
         return check_variant_spin(scenario, variant, bounds, reduction=reduction, hash_compact=hash_compact,
-                                  **(spin or {}))
+                                  progress=progress, **(spin or {}))
     program = Program(scenario, variant)
     deadline = Deadline.start(bounds)
     result = explore(program, bounds, variant.expect, reduction=reduction,

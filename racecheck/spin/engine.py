@@ -51,9 +51,11 @@ NOT_COMPUTED = "--engine spin"
 
 def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(), *,
                        reduction: bool = True, hash_compact: bool = False, collapse: bool = False,
-                       bitstate: bool = False, cores: int = 1, quick: bool = False) -> CheckedVariant:
+                       bitstate: bool = False, cores: int = 1, quick: bool = False,
+                       progress=None) -> CheckedVariant:
     """Check one variant with SPIN; the result as the default engine gives it.
-    ``quick``: compile pan for a small model (tests)."""
+    ``quick``: compile pan for a small model (tests); ``progress`` as for
+    ``explore``, called as pan reports."""
     if bounds.max_states is not None:
         raise UsageError("--max-states has no counterpart in SPIN's pan; with --engine spin, bound the "
                          "search with --max-memory, --max-depth or --timeout")
@@ -71,7 +73,7 @@ def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bo
     for checks in runs(program, expect):
         timeout = None if bounds.timeout is None else bounds.timeout - (time.monotonic() - start)
         try:
-            result = verify(model, _with(options, checks, timeout))
+            result = verify(model, _with(options, checks, timeout), progress)
         except PanTimeout:
             result = None
             break

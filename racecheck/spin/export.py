@@ -194,8 +194,9 @@ class _Exporter:
     def header(self) -> list:
         program, scenario = self.program, self.scenario
         variant = f", variant {program.variant.name}" if program.variant.name else ""
-        kinds = ["ASSERT", "ERROR"] + ([] if program.deadlock_allowed else ["DEADLOCK"]) + [f"INVARIANT_{_ascii(p.name)}" for p, _ in program.invariants] + \
-            [f"FINAL_{_ascii(p.name)}" for p, _ in program.finals]
+        kinds = ["ASSERT", "ERROR"] + ([] if program.deadlock_allowed else ["DEADLOCK"])
+        kinds += [f"INVARIANT_{_ascii(p.name)}" for p, _ in program.invariants]
+        kinds += [f"FINAL_{_ascii(p.name)}" for p, _ in program.finals]
         lines = [
             _comment(scenario.title),
             _comment(f"racecheck scenario {scenario.path}{variant}, exported to Promela"),

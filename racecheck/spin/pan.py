@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -114,9 +115,11 @@ class PanTimeout(RacecheckError):
     """The time bound passed while SPIN ran."""
 
 
-def verify(model: str, options: PanOptions = PanOptions()) -> PanResult:
+def verify(model: str, options: PanOptions = PanOptions(), progress=None) -> PanResult:
     """Generate, compile and run pan on ``model``; replay its trail if it
-    found an error."""
+    found an error. ``progress(states, transitions, depth, seconds,
+    memory=BYTES)`` is called as pan reports (every million states), at
+    most every ``progress.every`` seconds; ``memory`` is pan's."""
     require_tools()
     deadline = time.monotonic() + options.timeout if options.timeout else None
     with tempfile.TemporaryDirectory(prefix="racecheck-spin-") as work:
@@ -126,7 +129,7 @@ def verify(model: str, options: PanOptions = PanOptions()) -> PanResult:
         for vector in VECTOR_SIZES:
             _run(["gcc", "-O0" if options.quick else "-O2", "-w", *options.gcc_flags(vector), "-o", "pan",
                   "pan.c"], work, deadline)
-            result = _search(work, options, deadline)
+            result = _search(work, options, deadline, progress)
             if result is not None:
                 break
         else:
@@ -137,13 +140,13 @@ def verify(model: str, options: PanOptions = PanOptions()) -> PanResult:
         return result
 
 
-def _search(work: str, options: PanOptions, deadline) -> PanResult | None:
+def _search(work: str, options: PanOptions, deadline, progress) -> PanResult | None:
     """pan's result, growing its depth limit while it is too small; None
     when the state vector does not fit (compile again, larger)."""
     depth = options.max_depth or FIRST_DEPTH
     while True:
         flags = [f"-m{depth}", "-n"] + (["-w26"] if options.bitstate else ["-w18"] if options.quick else [])
-        out = _run(["./pan", *flags], work, deadline, check=False)
+        out = _watch(["./pan", *flags], work, deadline, progress)
         if "VECTORSZ" in out and "errors:" not in out:
             return None
         result = parse(out, options)
@@ -183,6 +186,40 @@ def parse(out: str, options: PanOptions = PanOptions()) -> PanResult:
     elif "reached -DMEMLIM bound" in out or "out of memory" in out:
         incomplete = "SPIN's memory bound was reached"
     return PanResult(max(errors), states, transitions, depth, seconds, incomplete, out)
+
+
+_PROGRESS = re.compile(r"Depth=\s*(\d+)\s+States=\s*([\d.e+]+)\s+Transitions=\s*([\d.e+]+)"
+                       r"(?:\s+Memory=\s*([\d.]+))?")
+
+
+def _watch(cmd: list, work: str, deadline, progress) -> str:
+    """Run pan, passing its progress lines on; its whole output."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    timer = None
+    if deadline is not None:
+        timer = threading.Timer(max(0.0, deadline - start), proc.kill)
+        timer.start()
+    lines, next_report = [], start
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            match = _PROGRESS.search(line)
+            now = time.monotonic()
+            if match and progress is not None and now >= next_report:
+                memory = {"memory": int(float(match[4]) * 2 ** 20)} if match[4] else {}
+                progress(int(float(match[2])), int(float(match[3])), int(match[1]), now - start, **memory)
+                next_report = now + getattr(progress, "every", 1.0)
+        proc.wait()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if deadline is not None and time.monotonic() >= deadline and proc.returncode != 0:
+        raise PanTimeout("the time bound passed while SPIN ran")
+    return "".join(lines)
 
 
 def _run(cmd: list, work: str, deadline, check: bool = True) -> str:

@@ -148,7 +148,8 @@ class _Thread:
         waits for them): racecheck builds its initial state thread by
         thread, stopping at the first failure."""
         entry = self.thread.entry
-        inits = [f"{d.name}[{i}] = {v};" for d in self.decls if d.size and not d.uniform for i, v in enumerate(d.values)]
+        inits = [f"{d.name}[{i}] = {v};" for d in self.decls if d.size and not d.uniform
+                 for i, v in enumerate(d.values)]
         if not inits and entry != self.end and self.instrs[entry].shared:
             self.requested.add(entry)
             self.order.append(entry)
