@@ -43,7 +43,8 @@ def search_options(parser) -> None:
                              "states that differ only in dead values")
     parser.add_argument("--hash-compact", action="store_true",
                         help="store 64-bit fingerprints of states instead of the states (less memory; "
-                             "prints the probability that a collision hid a state)")
+                             "prints the probability that a collision hid a state); with --engine spin, "
+                             "SPIN's -DHC4, whose verdict is never 'safe'")
     parser.add_argument("--engine", choices=("racecheck", "spin"), default="racecheck",
                         help="who searches: racecheck (default), or SPIN on the Promela export, for models "
                              "too large for racecheck (needs spin and gcc; docs/scale.md)")

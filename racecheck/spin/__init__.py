@@ -16,7 +16,8 @@ mapping; in short:
   once per copy by ``init``: a loop over its pc ``rc_pc`` with one ``d_step``
   per transition (``thread.py`` draws it); a finished thread stays in its
   loop, at an end label;
-* ``choose()`` is one ``d_step`` per alternative; ``assert`` is ``assert``;
+* ``choose()`` is a nondeterministic ``if`` (in an ``atomic`` block, whose
+  inner states pan does not store); ``assert`` is ``assert``;
   a run-time error (index out of range, ``//`` or ``%`` by zero, a
   local-only loop past racecheck's 10,000 steps) is an ``assert`` placed
   before the operation, under the conditions that short-circuit evaluation

@@ -78,11 +78,8 @@ class _Stmts(_Code):
             alts = [self.expr(a) for a in value.args]
             for alt, a in zip(alts, value.args):
                 self.widen(node.targets[0], alt, a)
-            lines = self.flush()
-            pick = self.thread.block.pick(len(alts))
-            if pick is not None:         # a d_step for each combination of picks
-                return lines + self.assign(target, alts[pick]) + [_picked(pick)]
-            lines.append("if")
+            lines = self.flush() + ["if"]
+            self.thread.block.chooses += 1
             for k, alt in enumerate(alts):
                 lines.append(":: " + " ".join(self.assign(target, alt) + [_picked(k)]))
             return lines + ["fi;"]

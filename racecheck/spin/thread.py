@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import dataclass
 
 from racecheck.model.program import BRANCH, MAX_LOCAL_STEPS
@@ -29,29 +27,24 @@ from .values import _COPIES, ExportError, Val, _comment, _conj, _Namer, _not, _R
 #
 # A ``d_step`` is one transition of SPIN's with no state inside it, so
 # SPIN's states are racecheck's: the globals, and per thread its pc and
-# locals. A transition that calls ``choose()`` is one option per
-# combination of the alternatives (at most MAX_COMBINATIONS), each a
-# ``d_step`` with its picks fixed; beyond that, or when the choose() sits in
-# a loop of local-only steps, an ``atomic`` block with a nondeterministic
-# ``if``. Every transition prints ``@RC s THREAD`` and every choose()
-# ``@RC p PICK``: pan ignores printf, and SPIN's replay of an error trail
-# prints them, which gives racecheck's schedule back (``spin.trail``).
-
-MAX_COMBINATIONS = 64
+# locals. A transition that calls ``choose()`` is not deterministic, which a
+# ``d_step`` must be: it is an ``atomic`` block with a nondeterministic
+# ``if``, whose inner states pan does not store either (it counts them as
+# "atomic steps"). Every transition prints ``@RC s THREAD`` and every
+# choose() ``@RC p PICK``: pan ignores printf, and SPIN's replay of an error
+# trail prints them, which gives racecheck's schedule back (``spin.trail``).
 
 
 class _Block:
     """One transition: the instruction at ``start`` and the local-only ones
-    glued to it. ``picks``: the alternative of each choose() in the order
-    they are written (a d_step), or None (an atomic block: any)."""
+    glued to it."""
 
-    def __init__(self, start, prefix: str, picks: tuple | None = ()):
+    def __init__(self, start, prefix: str):
         self.start = start
         self.prefix = prefix
         self.placed = {}
         self.todo = []
-        self.picks = picks
-        self.sizes: list = []          # the alternatives of each choose() met
+        self.chooses = 0               # the choose() calls met: then an atomic block
 
     def label(self, pc: int) -> str:
         return f"{self.prefix}_{pc}"
@@ -64,14 +57,6 @@ class _Block:
         if pc not in self.placed:
             self.placed[pc] = True
             self.todo.append(pc)
-
-    def pick(self, alternatives: int) -> int | None:
-        """The alternative the next choose() takes here (None: any)."""
-        k = len(self.sizes)
-        self.sizes.append(alternatives)
-        if self.picks is None:
-            return None
-        return self.picks[k] if k < len(self.picks) else 0
 
 
 class _Thread:
@@ -154,10 +139,10 @@ class _Thread:
             self.requested.add(entry)
             self.order.append(entry)
             return []
-        block = _Block(entry, "P", None)
+        block = _Block(entry, "P")
         self.block = block
         body = self.jump(entry, block) + self.closure(block)
-        kind = "atomic" if block.sizes else "d_step"
+        kind = "atomic" if block.chooses else "d_step"
         ready = f"(!rc_stopped && rc_ready == {self.ex.ready_index(self)} + tid)"
         return [_comment("local-only steps at the thread's start (racecheck's initial state)"),
                 f"end_start: {kind} {{ {ready} ->"] + _indent(_ending(["rc_ready++;"] + inits + body, block.done)) \
@@ -171,9 +156,9 @@ class _Thread:
             lines += [f"{block.label(pc)}:\t{_comment(self.instrs[pc].text)}"] + body
         return lines
 
-    def transition(self, pc: int, picks, prefix: str) -> tuple:
+    def transition(self, pc: int) -> tuple:
         """The lines of the transition from ``pc`` and its block."""
-        block = _Block(pc, prefix, picks)
+        block = _Block(pc, f"L{pc}")
         block.placed[pc] = True
         self.block = block
         lines = self.instr_lines(pc, block)
@@ -190,18 +175,10 @@ class _Thread:
             guard = _conj(["RC_GO"] + errors + [g.text])
             if g.is_const and not g.const:
                 guard = "false"
-        head = f"rc_pc == {pc} && {guard}"
-        body, block = self.transition(pc, (), f"L{pc}")
-        options = [("d_step", body)]
-        combos = math.prod(block.sizes)
-        if block.sizes and (self.counts_steps or combos > MAX_COMBINATIONS):
-            options = [("atomic", self.transition(pc, None, f"L{pc}")[0])]
-        elif block.sizes:
-            options = [("d_step", self.transition(pc, picks, f"L{pc}" + (f"c{n}" if n else ""))[0])
-                       for n, picks in enumerate(itertools.product(*map(range, block.sizes)))]
-        lines = [_comment(f"pc {pc}: {instr.text}")]
-        for kind, body in options:
-            lines += [f":: {kind} {{ {head} ->"] + _indent([self.step_mark()] + body, 2) + ["\t}"]
+        body, block = self.transition(pc)
+        kind = "atomic" if block.chooses else "d_step"
+        lines = [_comment(f"pc {pc}: {instr.text}"), f":: {kind} {{ rc_pc == {pc} && {guard} ->"]
+        lines += _indent([self.step_mark()] + body, 2) + ["\t}"]
         if errors:
             ok = _conj(errors)
             lines += [f":: d_step {{ rc_pc == {pc} && RC_GO && {_not(ok)} -> {self.step_mark()} "
