@@ -196,6 +196,27 @@ def test_options_that_make_no_sense_are_refused(args, message):
     assert run.returncode == 2 and message in run.stderr, run.stderr
 
 
+@needs_spin
+@pytest.mark.parametrize("state, expect, message", [
+    ("{x: 0}", "{violation: livelock}", "expects a livelock, which --engine spin does not check"),
+    ("{x: 0, m: [[0]]}", "safe", "cannot export to Promela: state variable 'm': 'm' nests a list in a list"),
+])
+def test_what_spin_cannot_check_is_refused_by_name(write_scenario, state, expect, message):
+    path = write_scenario(f"""
+        racecheck: 1
+        title: t
+        state: {state}
+        threads:
+          t:
+            steps:
+              - {{step: s, do: x = 1}}
+        expect: {expect}
+        """)
+    run = _racecheck(path, "--engine", "spin")
+    assert run.returncode == 2 and message in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_missing_spin_is_exit_69_with_a_hint(tmp_path):
     env = dict(os.environ, PATH=str(tmp_path))      # neither spin nor gcc on it
     run = subprocess.run([sys.executable, "-m", "racecheck", "scenarios/dirty_unlocked.yaml", "--variant",
