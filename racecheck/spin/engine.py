@@ -32,6 +32,7 @@ inconclusive verdict, never "safe"; a violation it finds is real (replayed).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from racecheck.errors import InternalError, UsageError
 from racecheck.explore.check import CheckedVariant
@@ -116,8 +117,7 @@ def violation_from(program: Program, result: PanResult, checks) -> Violation:
         trace = replay(program, schedule)
     except UsageError as exc:
         raise InternalError(f"SPIN's error trail does not replay in racecheck: {exc}") from None
-    keys = {("invariant", k[1]) if k[0] == "invariant" else ("final", k[1]) if k[0] == "final" else (k[0],)
-            for k in checks}
+    keys = set(checks)             # ("invariant", NAME), ("assert",)...: as kinds() gives them
     for kind, name, message in violations_at_end(program, trace):
         key = (kind, name) if kind in ("invariant", "final") else (kind,)
         if key in keys:
@@ -135,8 +135,7 @@ def _pan_error(output: str) -> str:
 
 
 def _with(options: PanOptions, checks, timeout) -> PanOptions:
-    fields = dict(options.__dict__, checks=tuple(checks), timeout=timeout)
-    return PanOptions(**fields)
+    return replace(options, checks=tuple(checks), timeout=timeout)
 
 
 def _add(totals: Stats, result: PanResult) -> Stats:
