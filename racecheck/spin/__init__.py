@@ -2,8 +2,8 @@
 
 ``to_promela(program)`` writes a model whose runs are racecheck's runs: the
 same transitions, the same interleavings, the same violations, and the same
-states (every transition is one ``d_step``: SPIN stores what racecheck
-stores without reduction). docs/promela.md gives the commands and the
+states (every transition is one ``d_step``, or an ``atomic`` block when it
+calls ``choose()``: SPIN stores what racecheck stores without reduction). docs/promela.md gives the commands and the
 mapping; in short:
 
 * shared variables are globals; a record becomes one global per field
