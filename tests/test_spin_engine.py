@@ -182,7 +182,7 @@ def test_a_lossy_search_is_never_safe(lossy):
 def test_a_variant_that_can_loop_says_livelock_is_not_checked():
     run = _racecheck("scenarios/hugetlb_free_dissolve.yaml", "--variant", "after", "--engine", "spin", "-q")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "after can loop, and livelock is not checked by --engine spin" in run.stderr
+    assert "after can loop, and livelock is not\n  checked by --engine spin" in run.stderr
 
 
 @pytest.mark.parametrize("args, message", [
@@ -198,7 +198,7 @@ def test_options_that_make_no_sense_are_refused(args, message):
 
 @needs_spin
 @pytest.mark.parametrize("state, expect, message", [
-    ("{x: 0}", "{violation: livelock}", "expects a livelock, which --engine spin does not check"),
+    ("{x: 0}", "{violation: livelock}", "expects a livelock,\n  which --engine spin does not check"),
     ("{x: 0, m: [[0]]}", "safe", "cannot export to Promela: state variable 'm': 'm' nests a list in a list"),
 ])
 def test_what_spin_cannot_check_is_refused_by_name(write_scenario, state, expect, message):
@@ -223,7 +223,7 @@ def test_missing_spin_is_exit_69_with_a_hint(tmp_path):
                           "v1", "--engine", "spin"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert run.returncode == 69, run.stdout + run.stderr
     assert "--engine spin needs spin and gcc, which are not on PATH" in run.stderr
-    assert "apt-get install spin gcc" in run.stderr and "Traceback" not in run.stderr
+    assert "apt-get install\n  spin gcc" in run.stderr and "Traceback" not in run.stderr
 
 
 @needs_spin

@@ -130,8 +130,8 @@ def _warn_visible(checked, options: dict) -> None:
     """Name the invariant conjuncts that keep the reduction from working;
     say what --engine spin did not check."""
     if checked.stopped("livelock"):
-        print(f"racecheck: warning: {checked.variant.name or 'the scenario'} can loop, and livelock is not "
-              "checked by --engine spin", file=sys.stderr)
+        print(f"racecheck: warning: {checked.variant.name or 'the scenario'} can loop, and livelock is not\n"
+              "  checked by --engine spin (the default engine checks it)", file=sys.stderr)
     if options.get("reduction", True) and len(checked.program.threads) > 1:
         for conjunct in visible_conjuncts(checked.program):
             print(f"racecheck: warning: {conjunct.describe()}", file=sys.stderr)

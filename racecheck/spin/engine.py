@@ -58,13 +58,13 @@ def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bo
     ``quick``: compile pan for a small model (tests); ``progress`` as for
     ``explore``, called as pan reports."""
     if bounds.max_states is not None:
-        raise UsageError("--max-states has no counterpart in SPIN's pan; with --engine spin, bound the "
-                         "search with --max-memory, --max-depth or --timeout")
+        raise UsageError("--max-states has no counterpart in SPIN's pan;\n"
+                         "  bound --engine spin with --max-memory, --max-depth or --timeout")
     program = Program(scenario, variant)
     expect = variant.expect
     if expect.kind == "named" and expect.name == "livelock":
-        raise UsageError(f"{scenario.path}: variant {variant.name or '(default)'} expects a livelock, which "
-                         "--engine spin does not check; use the default engine")
+        raise UsageError(f"{scenario.path}: variant {variant.name or '(default)'} expects a livelock,\n"
+                         "  which --engine spin does not check; use the default engine")
     require_tools()
     model = to_promela(program)
     options = PanOptions(reduction=reduction, collapse=collapse, hash_compact=hash_compact, bitstate=bitstate,

@@ -51,8 +51,8 @@ class MissingTool(MissingDependency):
 
     def render(self) -> str:
         return (f"racecheck: {self}\n"
-                "hint: install SPIN and a C compiler (Debian, Ubuntu: apt-get install spin gcc), "
-                "or use the default engine (leave out --engine spin)")
+                "hint: install SPIN and a C compiler (Debian, Ubuntu: apt-get install\n"
+                "  spin gcc), or use the default engine (leave out --engine spin)")
 
 
 def missing_tools() -> list:
