@@ -89,7 +89,7 @@ def spin_available() -> bool:
 def measure_spin(family: str, n: int) -> dict | None:
     """Export to Promela, compile pan, run it; SPIN's own numbers."""
     try:
-        from racecheck.report.promela import to_promela
+        from racecheck.spin import to_promela
     except ImportError:
         return None
     from racecheck.model.program import Program

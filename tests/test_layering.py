@@ -35,7 +35,7 @@ LAYERS = ("base", "scenario", "model", "explore", "report", "shell")
 
 # the first name after 'racecheck.' -> layer; '' is the package itself
 _LAYER_OF = {"": "base", "errors": "base", "scenario": "scenario", "model": "model",
-             "explore": "explore", "report": "report",
+             "explore": "explore", "spin": "explore", "report": "report",
              "cli": "shell", "pytest_plugin": "shell", "__main__": "shell"}
 
 # (importing layer, imported module or its top-level name): forbidden outright

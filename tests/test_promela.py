@@ -1,4 +1,4 @@
-"""The Promela export (racecheck/report/promela.py), and SPIN cross-checks.
+"""The Promela export (racecheck/spin/), and SPIN cross-checks.
 
 Two kinds of tests:
 
@@ -19,7 +19,8 @@ together (none may be). Tests that need SPIN skip when ``spin`` or ``gcc``
 is missing. Random examples: 20 of each by default, 300 with
 HYPOTHESIS_PROFILE=long.
 
-Shipped scenarios that do not export: none (all 13 do).
+Shipped scenarios that do not export: none. tests/test_spin_engine.py checks
+``racecheck --engine spin``, which runs the same model through pan.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from strategies import scenario_texts  # noqa: E402
 from racecheck.explore.result import ExitReason  # noqa: E402
 from racecheck.explore.search import explore  # noqa: E402
 from racecheck.model.program import Program  # noqa: E402
-from racecheck.report.promela import ExportError, check_macro, to_promela  # noqa: E402
+from racecheck.spin import ExportError, check_macro, to_promela  # noqa: E402
 from racecheck.scenario.loader import load_scenario  # noqa: E402
 from racecheck.scenario.schema import Expectation  # noqa: E402
 
@@ -100,14 +101,14 @@ def all_kinds(program) -> set:
 
 def spin_errors(model: str, kinds, workdir: str, depth: int = 100_000):
     """Verify ``model`` with only ``kinds`` checked: (errors, pan's output)."""
-    flags = ["-DCHECK_ALL=0"] + [f"-D{check_macro(*k)}=1" for k in kinds if k[0] != "deadlock"]
+    flags = ["-DCHECK_ALL=0"] + [f"-D{check_macro(*k)}=1" for k in kinds]
     Path(workdir, "model.pml").write_text(model)
     steps = [["spin", *flags, "-a", "model.pml"],
              ["gcc", "-O0", "-w", "-DSAFETY", "-o", "pan", "pan.c"]]
     for cmd in steps:
         run = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
         assert run.returncode == 0, f"{' '.join(cmd)} failed:\n{run.stdout}{run.stderr}"
-    pan = ["./pan", f"-m{depth}", "-w18", "-n"] + ([] if ("deadlock",) in kinds else ["-E"])
+    pan = ["./pan", f"-m{depth}", "-w18", "-n"]
     out = subprocess.run(pan, cwd=workdir, capture_output=True, text=True).stdout
     if "max search depth too small" in out and depth < 10_000_000:
         return spin_errors(model, kinds, workdir, depth * 10)
@@ -203,21 +204,25 @@ def test_one_proctype_per_thread_run_once_per_copy_with_tid(program):
     assert "\t\trun worker(0);\n\t\trun worker(1);\n\t\trun rc_invariants();\n\t\trun rc_finals();\n" in model
 
 
-def test_await_is_the_guard_of_an_atomic_block(program):
+def test_a_thread_is_a_loop_of_d_steps_on_racecheck_s_pc(program):
     model = export(program, LOCK)
-    assert "L0:\t/* lock */\n\tatomic { (RC_GO && !locked) ->\n\t\tlocked = true;\n\t\tgoto L1;\n\t};" in model
+    assert "\tbyte rc_pc = 0;\t/* racecheck's pc */\n\tend_rc:\n\tdo\n" in model
+    # the await is the guard; the step prints its thread for the trail replay
+    assert ("\t/* pc 0: lock */\n\t:: d_step { rc_pc == 0 && (RC_GO && !locked) ->\n"
+            "\t\t\tprintf(\"@RC s %d\\n\", tid);\n\t\t\tlocked = true;\n\t\t\trc_pc = 1;\n\t\t}\n") in model
 
 
 def test_local_only_steps_run_in_the_block_of_the_step_before(program):
     model = export(program, LOCK)
-    block = model[model.index("L1:\t/* enter */"):model.index("L3:\t/* leave */")]
-    assert "\t\tseen = arr[tid];\n" in block and "RC_ERROR" not in block   # 0 <= tid < 2: no check
-    assert "goto L1_2;\n\t\tL1_2:\t/* local */\n\t\tseen = (seen + 1);\n\t\tgoto L3;\n\t};" in block
+    block = model[model.index("/* pc 1: enter */"):model.index("/* pc 3: leave */")]
+    assert "\t\t\tseen = arr[tid];\n" in block and "RC_ERROR" not in block   # 0 <= tid < 2: no check
+    assert "goto L1_2;\n\t\t\tL1_2:\t/* local */\n\t\t\tseen = (seen + 1);\n\t\t\trc_pc = 3;\n\t\t}" in block
 
 
 def test_thread_end_counts_finished_threads(program):
     model = export(program, LOCK)
-    assert "pte = s_swap;\n\t\trc_finished++;\n\t\tgoto L_end;\n\t};\n\tL_end: skip\n}" in model
+    # the thread stays in its loop, at an end label: no extra step, no extra state
+    assert "pte = s_swap;\n\t\t\trc_finished++;\n\t\t\trc_pc = 4;\n\t\t}\n\tod\n}" in model
 
 
 def test_invariants_and_final_checks_are_monitors(program):
@@ -237,7 +242,7 @@ def test_check_switches_default_to_on(program):
     assert check_macro("assert") == "CHECK_ASSERT"
 
 
-def test_choose_is_a_nondeterministic_if(program, tmp_path):
+def test_choose_is_a_nondeterministic_if_in_an_atomic_block(program, tmp_path):
     model = export(program, """
         racecheck: 1
         title: t
@@ -249,8 +254,11 @@ def test_choose_is_a_nondeterministic_if(program, tmp_path):
               - {step: pick, do: "x = choose(1, 2, x)"}
               - {step: copy, do: "p = choose(q, p)"}
         """)
-    assert "\t\tif\n\t\t:: x = 1;\n\t\t:: x = 2;\n\t\t:: x = x;\n\t\tfi;" in model
-    assert ":: p_a = q_a; p_b = q_b;\n\t\t:: p_a = p_a; p_b = p_b;\n" in model
+    # a d_step must be deterministic; pan stores no state inside an atomic block either
+    assert (":: atomic { rc_pc == 0 && RC_GO ->\n\t\t\tprintf(\"@RC s %d\\n\", tid);\n\t\t\tif\n"
+            "\t\t\t:: x = 1; printf(\"@RC p 0\\n\");\n\t\t\t:: x = 2; printf(\"@RC p 1\\n\");\n"
+            "\t\t\t:: x = x; printf(\"@RC p 2\\n\");\n\t\t\tfi;\n\t\t\trc_pc = 1;\n\t\t}") in model
+    assert ":: p_a = q_a; p_b = q_b; printf(\"@RC p 0\\n\");\n\t\t\t:: p_a = p_a; p_b = p_b; printf(\"@RC p 1\\n\");\n" in model
     spin_parses(model, tmp_path)
 
 
@@ -275,11 +283,12 @@ def test_branches_loops_goto_and_return_follow_the_flattened_control_flow(progra
                 then:
                   - {step: again, do: i += 1, goto: top}
         """)
-    assert "L0:\t/* while (x < 2) */\n\tatomic { RC_GO ->\n\t\tif\n\t\t:: (x < 2) ->\n\t\t\tgoto L1;" in model
-    assert "L1:\t/* inc */\n\tatomic { RC_GO ->\n\t\tx = (x + 1);\n\t\tgoto L0;" in model
+    assert ("/* pc 0: while (x < 2) */\n\t:: d_step { rc_pc == 0 && RC_GO ->\n\t\t\tprintf(\"@RC s %d\\n\", tid);\n"
+            "\t\t\tif\n\t\t\t:: (x < 2) ->\n\t\t\t\trc_pc = 1;\n\t\t\t\tgoto L0_done;") in model
+    assert "/* pc 1: inc */\n\t:: d_step { rc_pc == 1 && RC_GO ->\n\t\t\tprintf(\"@RC s %d\\n\", tid);\n\t\t\tx = (x + 1);\n\t\t\trc_pc = 0;\n" in model
     # return leaves the call group: to the branch after it, glued (local-only)
-    assert "\t\t:: (y > 0) ->\n\t\t\tgoto L2_4;" in model
-    assert "L2_4:\t/* if (i < 1) */" in model and "goto L0;" in model
+    assert "\t\t\t:: (y > 0) ->\n\t\t\t\tgoto L2_4;" in model
+    assert "L2_4:\t/* if (i < 1) */" in model and "L2_done: skip" in model
     spin_parses(model, tmp_path)
 
 
@@ -294,10 +303,10 @@ def test_run_time_errors_are_checked_before_the_operation_under_short_circuits(p
               - {step: divide, do: "x = 7 // x"}
               - {step: guarded, do: "x = 1 if x > 0 and arr[x] > 1 else 2 % x"}
         """)
-    assert "RC_ERROR((x != 0));  /* division by zero */\n\t\tx = FLOORDIV(7, x);" in model
+    assert "RC_ERROR((x != 0), L0_done);  /* division by zero */\n\t\t\tx = FLOORDIV(7, x);" in model
     # arr[x] is read only when x > 0; 2 % x only when the condition is false
-    assert "RC_ERROR((!(x > 0) || (x >= -3 && x < 3)));" in model
-    assert "RC_ERROR((((x > 0) && (arr[(x < 0 -> x + 3 : x)] > 1)) || (x != 0)));" in model
+    assert "RC_ERROR((!(x > 0) || (x >= -3 && x < 3)), L1_done);" in model
+    assert "RC_ERROR((((x > 0) && (arr[(x < 0 -> x + 3 : x)] > 1)) || (x != 0)), L1_done);" in model
     assert "#define FLOORDIV(a, b)" in model and "#define PYMOD(a, b)" in model
     spin_parses(model, tmp_path)
 
@@ -337,16 +346,19 @@ def test_assert_and_its_message(program, tmp_path):
               - {step: check, do: "assert x == 0, 'x must be zero'"}
               - {step: odd, do: "assert x > 0, 10 // x"}
         """)
-    assert "RC_ASSERT((x == 0));  /* 'x must be zero' */" in model
+    assert "RC_ASSERT((x == 0), L0_done);  /* 'x must be zero' */" in model
     # a message that fails is an error, evaluated only when the assert fails
-    assert "RC_ERROR(((x > 0) || (x != 0)));  /* division by zero */\n\t\tRC_ASSERT((x > 0));" in model
+    assert "RC_ERROR(((x > 0) || (x != 0)), L1_done);  /* division by zero */\n\t\t\tRC_ASSERT((x > 0), L1_done);" in model
     spin_parses(model, tmp_path)
 
 
-def test_deadlock_allowed_makes_every_waiting_label_an_end_label(program):
-    model = export(program, LOCK.replace("invariants:", "deadlock: allowed\ninvariants:"))
-    assert "end_L0:\t/* lock */" in model and "goto end_L1;" in model
-    assert "\nL0:" not in model and "\tL0:" not in model
+def test_deadlock_is_a_monitor_on_spin_s_timeout(program):
+    model = export(program, LOCK)
+    assert ("proctype rc_deadlock() {\nend_deadlock:\n#if CHECK_DEADLOCK\n\tatomic { timeout && !rc_stopped && "
+            "rc_finished < 2 -> assert(rc_finished == 2) }\n#else\n\tfalse\n#endif\n}") in model
+    assert "\t\trun rc_deadlock();\n" in model and check_macro("deadlock") == "CHECK_DEADLOCK"
+    allowed = export(program, LOCK.replace("invariants:", "deadlock: allowed\ninvariants:"))
+    assert "rc_deadlock" not in allowed and "CHECK_DEADLOCK" not in allowed
 
 
 def test_a_failing_await_is_an_error_not_a_deadlock(program, tmp_path):
@@ -359,12 +371,13 @@ def test_a_failing_await_is_an_error_not_a_deadlock(program, tmp_path):
             steps:
               - {step: wait, await: "arr[i] > 0"}
         """)
-    assert ":: atomic { (RC_GO && (i >= -2 && i < 2) && (arr[(i < 0 -> i + 2 : i)] > 0)) ->" in model
-    assert ":: atomic { RC_GO && !(i >= -2 && i < 2) -> RC_AWAIT_ERROR((i >= -2 && i < 2), L0) }" in model
+    assert ":: d_step { rc_pc == 0 && (RC_GO && (i >= -2 && i < 2) && (arr[(i < 0 -> i + 2 : i)] > 0)) ->" in model
+    assert (":: d_step { rc_pc == 0 && RC_GO && !(i >= -2 && i < 2) -> printf(\"@RC s %d\\n\", tid); "
+            "RC_AWAIT_ERROR((i >= -2 && i < 2)) }") in model
     spin_parses(model, tmp_path)
 
 
-def test_local_only_loops_count_racecheck_steps(program, tmp_path):
+def test_local_only_loops_count_racecheck_steps_and_a_choose_in_them_is_an_if(program, tmp_path):
     model = export(program, """
         racecheck: 1
         title: t
@@ -376,11 +389,13 @@ def test_local_only_loops_count_racecheck_steps(program, tmp_path):
               - {step: read, do: r = x}
               - while: r < 3
                 steps:
-                  - {step: inc, do: r += 1}
+                  - {step: inc, do: "r = choose(r + 1, r + 2)"}
         """)
+    assert ":: atomic { rc_pc == 0 && RC_GO ->" in model
+    assert "if\n\t\t\t:: r = (r + 1); printf(\"@RC p 0\\n\");\n\t\t\t:: r = (r + 2); printf(\"@RC p 1\\n\");\n" in model
     assert "int rc_steps = 0;" in model
-    assert "rc_steps++;\n\t\tRC_ERROR(rc_steps <= 10000);" in model
-    assert "rc_steps = 0;\n\t\t\trc_finished++;" in model
+    assert "rc_steps++;\n\t\t\tRC_ERROR(rc_steps <= 10000, L0_done);" in model
+    assert "rc_steps = 0;\n\t\t\t\trc_finished++;" in model     # 0 again between transitions: no state
     spin_parses(model, tmp_path)
 
 
@@ -400,7 +415,7 @@ def test_failing_start_up_steps_run_in_thread_order_before_any_other_step(progra
               - {step: write, do: x = 2}
         """)
     assert "#define RC_GO (!rc_stopped && rc_ready == 1)" in model
-    assert "atomic {\n\t\t(!rc_stopped && rc_ready == RC_READY_0 + tid) -> rc_ready++;" in model
+    assert "end_start: d_step { (!rc_stopped && rc_ready == RC_READY_0 + tid) ->\n\t\trc_ready++;" in model
     spin_parses(model, tmp_path)
 
 
@@ -417,7 +432,7 @@ def test_a_variable_holding_numbers_and_strings_encodes_strings_as_ints(program,
         """)
     assert "mtype" not in model.split("*/", 3)[-1]
     assert "#define s_EINVAL (-2147483647)" in model and "#define RC_NUMBERS (-2147483646)" in model
-    assert "RC_ERROR((err >= RC_NUMBERS));  /* a string or None used as a number */" in model
+    assert "RC_ERROR((err >= RC_NUMBERS), L1_done);  /* a string or None used as a number */" in model
     spin_parses(model, tmp_path)
 
 
@@ -439,8 +454,8 @@ def test_params_are_constants_and_fold_branches_away(program):
           after: {params: {fix: after}}
         """
     before, after = export(program, text, "before"), export(program, text, "after")
-    assert "fixed" not in before and "goto L1;" not in before
-    assert "L1:\t/* fixed */" in after
+    assert "fixed" not in before and "rc_pc == 1" not in before
+    assert "/* pc 1: fixed */" in after
 
 
 def test_names_are_kept_clear_of_promela_c_and_pan_names(program, tmp_path):

@@ -2,8 +2,8 @@
 
 Exit status: 0 every checked variant got the verdict it expects; 1 some did
 not; 2 bad input or usage; 3 a bound was hit before a verdict, and nothing
-mismatched; 69 a package racecheck needs is not installed; 70 an internal
-error of racecheck; 130 interrupted.
+mismatched; 69 a package racecheck needs is not installed (or spin, gcc
+for --engine spin); 70 an internal error of racecheck; 130 interrupted.
 
 Each command lives in its own module here: ``check`` (the default),
 ``report``, ``diff``, ``export``; ``common`` holds what they share.
@@ -54,6 +54,9 @@ def main(argv=None) -> int:
     except InternalError as exc:
         _internal(str(exc))
         return EXIT_INTERNAL
+    except MissingDependency as exc:         # a program --engine spin runs (spin, gcc)
+        print(exc.render(), file=sys.stderr)
+        return EXIT_MISSING
     except ModuleNotFoundError as exc:       # a dependency imported late (report, export)
         missing = MissingDependency.of(exc)
         if missing is None:

@@ -39,7 +39,8 @@ exit status:
   2    bad input: a scenario file or an argument that cannot be used
   3    a bound (--max-states, --max-depth, --timeout, --max-memory) was hit
        before a verdict, and nothing mismatched
-  69   a package racecheck needs is not installed (pip install -e .)
+  69   a package racecheck needs is not installed (pip install -e .),
+       or spin/gcc for --engine spin
   70   internal error in racecheck (please report it with the scenario file)
   130  interrupted
 
@@ -131,7 +132,11 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
 
 
 def _warn_visible(checked, options: dict) -> None:
-    """Name the invariant conjuncts that keep the reduction from working."""
+    """Name the invariant conjuncts that keep the reduction from working;
+    say what --engine spin did not check."""
+    if checked.stopped("livelock"):
+        print(f"racecheck: warning: {checked.variant.name or 'the scenario'} can loop, and livelock is not\n"
+              "  checked by --engine spin (the default engine checks it)", file=sys.stderr)
     if options.get("reduction", True) and len(checked.program.threads) > 1:
         for conjunct in visible_conjuncts(checked.program):
             print(f"racecheck: warning: {conjunct.describe()}", file=sys.stderr)

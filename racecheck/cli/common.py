@@ -43,7 +43,18 @@ def search_options(parser) -> None:
                              "states that differ only in dead values")
     parser.add_argument("--hash-compact", action="store_true",
                         help="store 64-bit fingerprints of states instead of the states (less memory; "
-                             "prints the probability that a collision hid a state)")
+                             "prints the probability that a collision hid a state); with --engine spin, "
+                             "SPIN's -DHC4, whose verdict is never 'safe'")
+    parser.add_argument("--engine", choices=("racecheck", "spin"), default="racecheck",
+                        help="who searches: racecheck (default), or SPIN on the Promela export, for models "
+                             "too large for racecheck (needs spin and gcc; docs/scale.md)")
+    parser.add_argument("--collapse", action="store_true",
+                        help="--engine spin: compress stored states (-DCOLLAPSE; exact)")
+    parser.add_argument("--bitstate", action="store_true",
+                        help="--engine spin: one bit per state (-DBITSTATE): far less memory, but states "
+                             "may be missed; the verdict is never 'safe'")
+    parser.add_argument("--cores", type=positive_int, default=1, metavar="N",
+                        help="--engine spin: search on N cores (-DNCORE=N)")
     parser.add_argument("--graph-budget", type=count, metavar="N", default=ANALYSIS_BUDGET,
                         help="walk at most N states of the full (unreduced) state graph for coverage and "
                              f"'how common' (default {ANALYSIS_BUDGET:,}); coverage needs the walk only for "
@@ -64,6 +75,11 @@ def bounds_and_options(args) -> tuple:
     options = dict(reduction=not args.no_reduction, hash_compact=args.hash_compact,
                    progress=None if args.quiet else Progress(sys.stderr.isatty()),
                    analysis_budget=args.graph_budget)
+    spin = dict(collapse=args.collapse, bitstate=args.bitstate, cores=args.cores)
+    if args.engine == "spin":
+        options.update(engine="spin", spin=spin)
+    elif args.collapse or args.bitstate or args.cores != 1:
+        raise UsageError("--collapse, --bitstate and --cores are options of --engine spin")
     return bounds, options
 
 
@@ -127,7 +143,8 @@ class Progress:
     ``PROGRESS_LOG_SECONDS`` (the environment variable
     RACECHECK_PROGRESS_SECONDS sets another interval: tests use 0), naming
     the file and variant. ``label`` is set before each variant's check;
-    ``every`` tells the search how often to call."""
+    ``every`` tells the search how often to call; ``memory``: the
+    searching process's (pan's, with --engine spin), when not this one."""
 
     def __init__(self, tty: bool):
         self.tty = tty
@@ -135,14 +152,15 @@ class Progress:
         self.every = 1.0 if tty else seconds_from_environment("RACECHECK_PROGRESS_SECONDS", PROGRESS_LOG_SECONDS)
         self.shown = False
 
-    def __call__(self, states: int, transitions: int, depth: int, seconds: float) -> None:
+    def __call__(self, states: int, transitions: int, depth: int, seconds: float,
+                 memory: int | None = None) -> None:
         rate = states / seconds if seconds > 0 else 0
         if self.tty:
             sys.stderr.write(f"\r  {states:,} states, depth {depth}, {rate:,.0f} states/s, {seconds:.0f} s ")
             self.shown = True
         else:
             sys.stderr.write(f"racecheck: {self.label}: {plural(states, 'state')}, {rate:,.0f} states/s, "
-                             f"depth {depth}, {peak_memory() / 2**20:,.0f} MiB, {seconds:.0f} s\n")
+                             f"depth {depth}, {(memory or peak_memory()) / 2**20:,.0f} MiB, {seconds:.0f} s\n")
         sys.stderr.flush()
 
 

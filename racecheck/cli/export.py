@@ -31,7 +31,7 @@ def run(argv) -> int:
                          "choose one with --variant")
     program = Program(scenario, variants[0])
     if args.promela:
-        from racecheck.report.promela import to_promela
+        from racecheck.spin import to_promela
         text = to_promela(program)
     else:
         from racecheck.explore.graph import state_graph

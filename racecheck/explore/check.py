@@ -78,11 +78,18 @@ def over_budget(budget: int) -> str:
 
 def check_variant(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(), *,
                   reduction: bool = True, hash_compact: bool = False, progress=None,
-                  minimize: bool = True, analysis_budget: int = ANALYSIS_BUDGET) -> CheckedVariant:
+                  minimize: bool = True, analysis_budget: int = ANALYSIS_BUDGET,
+                  engine: str = "racecheck", spin: dict | None = None) -> CheckedVariant:
     """Explore one variant; confirm, minimise and measure its violation, or
     find the steps it never executes. ``analysis_budget`` bounds the states
     of the full-graph walks of coverage and frequency (0: none; coverage
-    then comes from the verdict search alone, or is not computed)."""
+    then comes from the verdict search alone, or is not computed).
+    ``engine="spin"``: SPIN searches instead (``racecheck.spin.engine``;
+    ``spin`` holds its options: collapse, bitstate, cores)."""
+    if engine == "spin":
+        from racecheck.spin.engine import check_variant_spin
+        return check_variant_spin(scenario, variant, bounds, reduction=reduction, hash_compact=hash_compact,
+                                  progress=progress, **(spin or {}))
     program = Program(scenario, variant)
     deadline = Deadline.start(bounds)
     result = explore(program, bounds, variant.expect, reduction=reduction,

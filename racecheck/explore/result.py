@@ -26,6 +26,7 @@ class ExitReason(enum.Enum):
     MAX_MEMORY = "max-memory"
     TIMEOUT = "timeout"
     INTERRUPTED = "interrupted"
+    INCOMPLETE = "incomplete"      # --engine spin: a search that need not see every state
 
     def describe(self) -> str:
         return {
@@ -36,6 +37,7 @@ class ExitReason(enum.Enum):
             ExitReason.MAX_MEMORY: "stopped at the --max-memory bound",
             ExitReason.TIMEOUT: "stopped at the --timeout bound",
             ExitReason.INTERRUPTED: "interrupted",
+            ExitReason.INCOMPLETE: "SPIN's search was not exhaustive (bitstate or hash-compact, or its depth limit)",
         }[self]
 
     @property
