@@ -75,7 +75,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from racecheck.errors import Pos
-from racecheck.model.access import AccessTables, future_local_reads
+from racecheck.model.access import access_tables, future_local_reads
 from racecheck.scenario.values import Record
 
 
@@ -83,7 +83,7 @@ class Reducer:
     """Computes ample sets for one program."""
 
     def __init__(self, program):
-        tables = self.tables = AccessTables(program)
+        tables = self.tables = access_tables(program)
         self.pc_slots = tuple(t.pc_slot for t in program.threads)
         self.ends = tuple(t.end for t in program.threads)
         keep = ~tables.unobserved              # counters nothing reads never conflict
@@ -94,6 +94,8 @@ class Reducer:
         self.future_writes = _pruned(tables.future_writes, keep)
         self.neighbours = tables.neighbours
         self.conjuncts = tuple(zip(tables.conjuncts, tables.conjunct_writers))
+        # per thread and pc: what the conjuncts that its transition writes read (C2)
+        self.visible = [[_union(k for k in tables.conjuncts if k & w) for w in row] for row in self.writes]
         self.pcs_of = _getter(self.pc_slots)
         self.cache: dict = {}
 
@@ -111,7 +113,27 @@ class Reducer:
             chosen = self.cache[key] = self._ample(key[0], enabled)
         return chosen
 
+    def sleep(self, s: tuple, threads: int, t: int) -> int:
+        """The threads of the bit set ``threads`` whose next transitions in
+        ``s`` are independent of ``t``'s (they stay asleep after it)."""
+        pcs = self.pcs_of(s)
+        pc = pcs[t]
+        r, w = self.reads[t][pc], self.writes[t][pc]
+        reads, writes = self.reads, self.writes
+        kept = 0
+        while threads:
+            bit = threads & -threads
+            threads ^= bit
+            u = bit.bit_length() - 1
+            pu = pcs[u]
+            if not (writes[u][pu] & (r | w) or w & reads[u][pu]):
+                kept |= bit
+        return kept
+
     def _ample(self, pcs: tuple, enabled: list) -> list:
+        single = self._single(pcs, enabled)
+        if single is not None:
+            return [single]
         enabled_set = set(enabled)
         best = enabled
         for t in enabled:
@@ -121,48 +143,84 @@ class Reducer:
             chosen = [u for u in enabled if u in members]
             if len(chosen) < len(best):
                 best = chosen
-                if len(best) == 1:
-                    break
+                if len(best) == 2:
+                    break               # no singleton exists (_single)
         return best
+
+    def _single(self, pcs: tuple, enabled: list):
+        """The first enabled thread that is an ample set on its own, or None.
+
+        {t} is one when t's next transition conflicts with nothing the other
+        unfinished threads may still do (C1), and nothing they may still
+        write is read by a conjunct that t's transition writes (C2): a few
+        mask operations against the union of the others' futures, without
+        growing a closure."""
+        ends, fr, fw = self.ends, self.future_reads, self.future_writes
+        n = len(pcs)
+        # suffix[v]: the union of the futures of the unfinished threads >= v
+        suffix_r, suffix_w = [0] * (n + 1), [0] * (n + 1)
+        for v in range(n - 1, -1, -1):
+            pc = pcs[v]
+            if pc == ends[v]:
+                suffix_r[v], suffix_w[v] = suffix_r[v + 1], suffix_w[v + 1]
+            else:
+                suffix_r[v] = suffix_r[v + 1] | fr[v][pc]
+                suffix_w[v] = suffix_w[v + 1] | fw[v][pc]
+        prefix_r = prefix_w = 0
+        last = 0
+        for t in enabled:
+            for v in range(last, t):            # the unfinished threads before t
+                pc = pcs[v]
+                if pc != ends[v]:
+                    prefix_r |= fr[v][pc]
+                    prefix_w |= fw[v][pc]
+            last = t
+            pc = pcs[t]
+            others_r, others_w = prefix_r | suffix_r[t + 1], prefix_w | suffix_w[t + 1]
+            w = self.writes[t][pc]
+            if not (w & (others_r | others_w) or (self.reads[t][pc] | self.visible[t][pc]) & others_w):
+                return t
+        return None
 
     def _closure(self, t: int, pcs: tuple, enabled: set, limit: int):
         """The ample set grown from ``t``; None once it cannot beat ``limit``."""
-        members = {t}
+        members = 1 << t
         work = [t]
-        ends = self.ends
+        ends, neighbours = self.ends, self.neighbours
         future_reads, future_writes = self.future_reads, self.future_writes
-
-        def needed(v: int, conflicts) -> bool:
-            """Does unfinished ``v``, outside the set, conflict as ``conflicts`` says?"""
-            return v not in members and pcs[v] != ends[v] and conflicts(future_reads[v][pcs[v]],
-                                                                         future_writes[v][pcs[v]])
-
+        reads, writes, guards = self.reads, self.writes, self.guards
+        touched = 0
         while work:
             while work:
                 u = work.pop()
                 pc = pcs[u]
                 if u in enabled:                                       # C1: conflicts
-                    r, w = self.reads[u][pc], self.writes[u][pc]
-                    joining = [v for v in self.neighbours[u]
-                               if needed(v, lambda fr, fw: w & (fr | fw) or r & fw)]
+                    r, w = reads[u][pc], writes[u][pc]
+                    touched |= w
+                    for v in neighbours[u]:
+                        pv = pcs[v]
+                        if not members >> v & 1 and pv != ends[v] and \
+                                (w & (future_reads[v][pv] | future_writes[v][pv]) or r & future_writes[v][pv]):
+                            members |= 1 << v
+                            work.append(v)
                 else:                                                  # C1: possible enablers
-                    g = self.guards[u][pc]
-                    joining = [v for v in self.neighbours[u] if needed(v, lambda fr, fw: fw & g)]
-                members.update(joining)
-                work.extend(joining)
+                    g = guards[u][pc]
+                    for v in neighbours[u]:
+                        pv = pcs[v]
+                        if not members >> v & 1 and pv != ends[v] and future_writes[v][pv] & g:
+                            members |= 1 << v
+                            work.append(v)
             # C2: a conjunct written by a step of the set keeps all its writers in it
-            touched = 0
-            for u in members:
-                if u in enabled:
-                    touched |= self.writes[u][pcs[u]]
             for mask, writers in self.conjuncts:
                 if touched & mask:
-                    joining = [v for v in writers if needed(v, lambda fr, fw: fw & mask)]
-                    members.update(joining)
-                    work.extend(joining)
-            if len(members & enabled) >= limit:
+                    for v in writers:
+                        pv = pcs[v]
+                        if not members >> v & 1 and pv != ends[v] and future_writes[v][pv] & mask:
+                            members |= 1 << v
+                            work.append(v)
+            if bin(members).count("1") >= limit and sum(1 for u in enabled if members >> u & 1) >= limit:
                 return None
-        return members
+        return {u for u in range(len(pcs)) if members >> u & 1}
 
 
 @dataclass(frozen=True)
@@ -189,7 +247,7 @@ class VisibleConjunct:
 def visible_conjuncts(program, tables=None) -> list:
     """The conjuncts that couple threads whose steps never conflict (at
     most one per piece of invariant text)."""
-    tables = tables or AccessTables(program)
+    tables = tables or access_tables(program)
     names = [t.name for t in program.threads]
     found, seen = [], set()
     for k, writers in enumerate(tables.conjunct_writers):
@@ -258,7 +316,7 @@ class DeadValues:
     """
 
     def __init__(self, program, tables=None):
-        tables = tables or AccessTables(program)
+        tables = tables or access_tables(program)
         self.tables = tables
         threads = program.threads
         self.pcs_of = _getter(tuple(t.pc_slot for t in threads))
@@ -306,6 +364,13 @@ class DeadValues:
         if not dead and not dead_slots:
             return False
         return (dead, tuple(dead_slots))
+
+
+def _union(masks) -> int:
+    result = 0
+    for mask in masks:
+        result |= mask
+    return result
 
 
 def _pruned(table: list, keep: int) -> list:

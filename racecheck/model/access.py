@@ -272,6 +272,16 @@ class AccessTables:
         return self.counted & self.atoms.int_leaves & ~self.other_writes & ~observed
 
 
+def access_tables(program) -> AccessTables:
+    """The ``AccessTables`` of ``program``, computed once per program (the
+    search, dead-value merging and the command's warnings all need them;
+    they depend only on the program, which never changes)."""
+    tables = program.__dict__.get("_access_tables")
+    if tables is None:
+        tables = program.__dict__["_access_tables"] = AccessTables(program)
+    return tables
+
+
 def _all(masks) -> int:
     result = 0
     for m in masks:
