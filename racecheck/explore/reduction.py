@@ -75,7 +75,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from racecheck.errors import Pos
-from racecheck.model.access import access_tables, future_local_reads
+from racecheck.model.access import access_tables, code_masks, future_local_reads
 from racecheck.scenario.values import Record
 
 
@@ -98,6 +98,47 @@ class Reducer:
         self.visible = [[_union(k for k in tables.conjuncts if k & w) for w in row] for row in self.writes]
         self.pcs_of = _getter(self.pc_slots)
         self.cache: dict = {}
+        self._refining(program, keep)
+
+    def _refining(self, program, keep: int) -> None:
+        """Where a transition indexes with a local it does not assign
+        (``a[i]``, ``i`` a local), its masks in a state are computed with
+        the local's value there (``a[3]``): ``refine[t][pc]`` holds those
+        locals' (name, slot), ``refined`` caches the masks by their values."""
+        self.program, self.keep = program, keep
+        self.shared = frozenset(program.shared_names)
+        self.refine = [[_index_locals(thread, instr) for instr in thread.instrs] + [()]
+                       for thread in program.threads]
+        self.refine_slots = tuple(sorted({slot for row in self.refine for fixed in row for _, slot in fixed}))
+        self.values_of = _getter(self.refine_slots) if self.refine_slots else None
+        self.refined: dict = {}
+
+    def step_masks(self, s: tuple, t: int) -> tuple:
+        """``(reads, writes)`` of thread ``t``'s transition in ``s``."""
+        pc = s[self.pc_slots[t]]
+        fixed = self.refine[t][pc]
+        if not fixed:
+            return self.reads[t][pc], self.writes[t][pc]
+        key = (t, pc) + tuple(s[slot] for _, slot in fixed)
+        found = self.refined.get(key)
+        if found is None:
+            found = self.refined[key] = self._refined(t, pc, tuple((name, s[slot]) for name, slot in fixed))
+        return found
+
+    def _refined(self, t: int, pc: int, values: tuple) -> tuple:
+        r, w = self.reads[t][pc], self.writes[t][pc]
+        if not all(type(v) in (int, str) for _, v in values):
+            return r, w
+        thread = self.program.threads[t]
+        consts = dict(self.program.params)
+        consts.update(values)
+        reads = writes = 0
+        for code in _codes(thread.instrs[pc].node):
+            cr, cw = code_masks(self.tables.atoms, code, self.shared, consts, thread.copy)
+            reads |= cr
+            writes |= cw
+        # never wider than the masks for any value
+        return reads & self.keep & r, writes & self.keep & w
 
     def ample(self, s: tuple, enabled: list) -> list:
         """The threads to expand in ``s`` (``enabled`` is in thread order).
@@ -107,37 +148,36 @@ class Reducer:
         """
         if len(enabled) <= 1:
             return enabled
-        key = (self.pcs_of(s), tuple(enabled))
+        pcs = self.pcs_of(s)
+        key = (pcs, tuple(enabled), self.values_of(s)) if self.values_of else (pcs, tuple(enabled))
         chosen = self.cache.get(key)
         if chosen is None:
-            chosen = self.cache[key] = self._ample(key[0], enabled)
+            chosen = self.cache[key] = self._ample(s, pcs, enabled)
         return chosen
 
     def sleep(self, s: tuple, threads: int, t: int) -> int:
         """The threads of the bit set ``threads`` whose next transitions in
         ``s`` are independent of ``t``'s (they stay asleep after it)."""
-        pcs = self.pcs_of(s)
-        pc = pcs[t]
-        r, w = self.reads[t][pc], self.writes[t][pc]
-        reads, writes = self.reads, self.writes
+        r, w = self.step_masks(s, t)
+        step_masks = self.step_masks
         kept = 0
         while threads:
             bit = threads & -threads
             threads ^= bit
-            u = bit.bit_length() - 1
-            pu = pcs[u]
-            if not (writes[u][pu] & (r | w) or w & reads[u][pu]):
+            ru, wu = step_masks(s, bit.bit_length() - 1)
+            if not (wu & (r | w) or w & ru):
                 kept |= bit
         return kept
 
-    def _ample(self, pcs: tuple, enabled: list) -> list:
-        single = self._single(pcs, enabled)
+    def _ample(self, s: tuple, pcs: tuple, enabled: list) -> list:
+        steps = {t: self.step_masks(s, t) for t in enabled}
+        single = self._single(pcs, enabled, steps)
         if single is not None:
             return [single]
         enabled_set = set(enabled)
         best = enabled
         for t in enabled:
-            members = self._closure(t, pcs, enabled_set, len(best))
+            members = self._closure(t, pcs, enabled_set, len(best), steps)
             if members is None:
                 continue
             chosen = [u for u in enabled if u in members]
@@ -147,7 +187,7 @@ class Reducer:
                     break               # no singleton exists (_single)
         return best
 
-    def _single(self, pcs: tuple, enabled: list):
+    def _single(self, pcs: tuple, enabled: list, steps: dict):
         """The first enabled thread that is an ample set on its own, or None.
 
         {t} is one when t's next transition conflicts with nothing the other
@@ -177,25 +217,26 @@ class Reducer:
             last = t
             pc = pcs[t]
             others_r, others_w = prefix_r | suffix_r[t + 1], prefix_w | suffix_w[t + 1]
-            w = self.writes[t][pc]
-            if not (w & (others_r | others_w) or (self.reads[t][pc] | self.visible[t][pc]) & others_w):
+            r, w = steps[t]
+            visible = self.visible[t][pc] if w == self.writes[t][pc] else _union(k for k, _ in self.conjuncts if k & w)
+            if not (w & (others_r | others_w) or (r | visible) & others_w):
                 return t
         return None
 
-    def _closure(self, t: int, pcs: tuple, enabled: set, limit: int):
+    def _closure(self, t: int, pcs: tuple, enabled: set, limit: int, steps: dict):
         """The ample set grown from ``t``; None once it cannot beat ``limit``."""
         members = 1 << t
         work = [t]
         ends, neighbours = self.ends, self.neighbours
         future_reads, future_writes = self.future_reads, self.future_writes
-        reads, writes, guards = self.reads, self.writes, self.guards
+        guards = self.guards
         touched = 0
         while work:
             while work:
                 u = work.pop()
                 pc = pcs[u]
                 if u in enabled:                                       # C1: conflicts
-                    r, w = reads[u][pc], writes[u][pc]
+                    r, w = steps[u]
                     touched |= w
                     for v in neighbours[u]:
                         pv = pcs[v]
@@ -366,6 +407,25 @@ class DeadValues:
         return (dead, tuple(dead_slots))
 
 
+def _codes(node) -> list:
+    return [c for c in (getattr(node, "await_", None), getattr(node, "do", None), getattr(node, "cond", None))
+            if c is not None]
+
+
+def _index_locals(thread, instr) -> tuple:
+    """The (name, slot) of the locals that ``instr``'s code uses in an
+    index and never assigns: its masks depend on their values."""
+    named, assigned, indexing = set(), set(), set()
+    for code in _codes(instr.node):
+        named |= code.names
+        assigned |= code.assigned
+        for node in ast.walk(code.tree):
+            if isinstance(node, ast.Subscript):
+                indexing |= {n.id for n in ast.walk(node.slice) if isinstance(n, ast.Name)}
+    used = (named - assigned) & indexing
+    return tuple((name, slot) for name, slot in thread.local_slots if name in used)
+
+
 def _union(masks) -> int:
     result = 0
     for mask in masks:
@@ -401,3 +461,105 @@ def _prune(value, node, dead: int):
     if type(value) is tuple and len(value) == len(children):
         return tuple(_prune(v, children[i], dead) for i, v in enumerate(value))
     return value
+
+
+# -- what makes threads dependent (racecheck explain) ---------------------------
+
+@dataclass(frozen=True)
+class Index:
+    """An index that is not a constant: it stands for every element."""
+
+    text: str                       # the subscript, as written
+    pos: Pos
+    locals: tuple                   # the thread's locals it uses (the rest comes from state)
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """Two threads whose steps may conflict, with the first pair of steps
+    that does and the locations they share."""
+
+    threads: tuple                  # (name, name)
+    steps: tuple                    # ((step text, pos, "reads"/"writes"), (same for the other))
+    shared: str                     # the atoms both touch, described
+    indexes: tuple                  # Index of either step that widened its masks
+
+
+@dataclass(frozen=True)
+class Dependence:
+    """Why partial-order reduction can or cannot keep threads apart."""
+
+    threads: int
+    pairs: int                      # pairs of threads that may ever conflict
+    couplings: tuple                # one Coupling per pair of thread definitions and steps
+    conjuncts: tuple                # VisibleConjunct
+
+
+def dependence(program) -> Dependence:
+    """Which threads may conflict, through which steps, and why."""
+    tables = access_tables(program)
+    keep = ~tables.unobserved
+    reads, writes = _pruned(tables.reads, keep), _pruned(tables.writes, keep)
+    threads = program.threads
+    found, seen = [], set()
+    pairs = 0
+    for t, th in enumerate(threads):
+        for u in tables.neighbours[t]:
+            if u < t:
+                continue
+            pairs += 1
+            indexed = set()
+            for n, (pc, pu, mask) in enumerate(_conflicts(th, threads[u], reads[t], writes[t], reads[u], writes[u])):
+                indexes = tuple(_dynamic_indexes(program, tables, th, pc, mask)
+                                + _dynamic_indexes(program, tables, threads[u], pu, mask))
+                # the first conflicting pair of steps, and each that an index widened
+                fresh = set(indexes) - indexed
+                if n and not fresh:
+                    continue
+                indexed |= fresh
+                key = (th.base, threads[u].base, pc, pu)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.append(Coupling(
+                    (th.name, threads[u].name),
+                    (_step(th, pc, writes[t][pc] & mask), _step(threads[u], pu, writes[u][pu] & mask)),
+                    tables.atoms.describe(mask), indexes))
+    return Dependence(len(threads), pairs, tuple(found), tuple(visible_conjuncts(program, tables)))
+
+
+def _conflicts(a, b, ra, wa, rb, wb):
+    """``(pc of a, pc of b, shared mask)`` of each pair of conflicting steps."""
+    for pa in range(a.end):
+        for pb in range(b.end):
+            mask = wa[pa] & (rb[pb] | wb[pb]) | wb[pb] & ra[pa]
+            if mask:
+                yield pa, pb, mask
+
+
+def _step(thread, pc: int, writes: int) -> tuple:
+    instr = thread.instrs[pc]
+    return (instr.text, instr.code_pos or instr.pos, "writes" if writes else "reads")
+
+
+def _dynamic_indexes(program, tables, thread, pc, mask: int) -> list:
+    """The subscripts of a shared value, in the step at ``pc``, whose index
+    is not a constant and that stand for atoms in ``mask``."""
+    from racecheck.model.locations import DYNAMIC, Accesses
+    found = []
+    for code in _codes(thread.instrs[pc].node):
+        acc = Accesses(tables.shared, program.params, thread.copy, tables.atoms)
+        for node in ast.walk(code.tree):
+            if not isinstance(node, ast.Subscript):
+                continue
+            try:
+                location = acc.location(node, {})
+            except Exception:           # noqa: BLE001 - an explanation, never a failure
+                continue
+            if location is not None and location[0] in tables.shared and DYNAMIC in location \
+                    and tables.atoms.read_mask(location) & mask:
+                text = " ".join((ast.get_source_segment(code.text, node) or ast.unparse(node)).split())
+                pos = code.origin.pos(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+                names = {n.id for n in ast.walk(node.slice) if isinstance(n, ast.Name)}
+                found.append(Index(text, pos, tuple(name for name, _ in thread.local_slots if name in names)))
+    return found

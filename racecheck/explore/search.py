@@ -264,13 +264,19 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                 todo = ample(s, enabled) if ample is not None else enabled
                 full = len(todo) == len(enabled)
                 if sleeper is not None:
-                    # run the awake part of the ample set (all of it if it
-                    # all sleeps); a second pass over a state reached again
-                    # with a smaller sleep set runs what the first left asleep
+                    # run the awake part of the ample set: nothing if every
+                    # enabled thread sleeps, all of a smaller set that sleeps
+                    # (see explore.reduction); a second pass over a state
+                    # reached again with a smaller sleep set runs what the
+                    # first left asleep
                     queued[sid] = 0
                     sleeping = asleep[sid]
                     if sleeping:
-                        todo = [t for t in todo if not sleeping >> t & 1] or todo
+                        awake = [t for t in todo if not sleeping >> t & 1]
+                        if awake:
+                            todo = awake
+                        elif full:
+                            continue
                     ran = 0
                 while True:
                     old = failed = False
