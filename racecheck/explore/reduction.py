@@ -41,10 +41,29 @@ Either way the violation is reached from a successor in the reduced graph,
 by a run of the same or smaller "height", which gives the claim by induction
 when the state graph is acyclic. When threads can loop (``while``, a
 backward ``goto``), the induction needs the cycle proviso (C3): a state is
-fully expanded when one of its ample successors was already visited. In a
-breadth-first search states are expanded in the order they are found, so on
-every cycle the state expanded last has an already-visited successor on the
-cycle: every cycle contains a fully expanded state.
+fully expanded when one of its ample successors was numbered (first found)
+no later than itself. Around a cycle the numbers cannot only grow, so some
+edge of it goes to a state numbered no later: every cycle contains a fully
+expanded state. (A successor found earlier in the same search but numbered
+later, a diamond closing, does not count.)
+
+A transition's own masks (``step_masks``) use the values, in the state, of
+the locals it indexes with and does not assign (``a[i]``, ``i == 3``:
+``a[3]``); only the thread itself changes them, so these masks are exact
+for that transition. What a thread may still do keeps the masks for every
+value.
+
+Sleep sets (``sleep``, used by ``explore.search``): the successor through
+a gets, as its sleep set, the threads asleep in s or run before a in s
+whose next steps are independent of a's; they are not run there, unless
+the whole ample set sleeps and is smaller than the enabled set. A state
+reached again with a smaller sleep set gets a second pass. The claim then
+reads: from a state whose last pass had sleep set Z, every violation
+reached by a run in which no thread of Z has a step independent of all
+steps before it is found; the two cases above go through with a chosen as
+the earliest-run thread of the set among such "first" threads
+(docs/reduction.md, "Sleep sets", has the argument). Not used when the
+livelock check needs every edge of the ample sets.
 
 Livelock (a reachable state from which no ending can be reached) is
 preserved in both directions. No false alarm: from any state of the reduced
@@ -415,10 +434,13 @@ def _codes(node) -> list:
 def _index_locals(thread, instr) -> tuple:
     """The (name, slot) of the locals that ``instr``'s code uses in an
     index and never assigns: its masks depend on their values."""
+    local_names = {name for name, _ in thread.local_slots}
     named, assigned, indexing = set(), set(), set()
     for code in _codes(instr.node):
         named |= code.names
         assigned |= code.assigned
+        if not (code.names - code.assigned) & local_names:
+            continue
         for node in ast.walk(code.tree):
             if isinstance(node, ast.Subscript):
                 indexing |= {n.id for n in ast.walk(node.slice) if isinstance(n, ast.Name)}

@@ -325,7 +325,7 @@ def _future(thread, reads: list, writes: list) -> tuple:
 def local_reads(code, local_names: frozenset) -> set:
     """The locals a piece of code may read (a name loaded, or updated by an
     augmented assignment); locals it only assigns are not read."""
-    if code is None:
+    if code is None or not code.names & local_names:
         return set()
     names = set()
     for node in ast.walk(code.tree):
