@@ -133,6 +133,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     visited = {} if numbered else set()       # key [-> number]
     asleep = array("q")                       # number -> sleep set (a bit per thread), with sleep sets
     queued = bytearray()                      # number -> 1 while waiting in a level to be expanded
+    born = array("i")                         # number -> depth when first found, with sleep sets
     parent = array("i")                       # number of the state it was reached from
     via = array("h")                          # thread that took the step (-1: initial)
     picks: dict = {}                          # number -> choose() picks, when not all 0
@@ -161,6 +162,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
         if sleeper is not None:
             asleep.append(sleeping)
             queued.append(1 if stored else 0)
+            born.append(length)
         if keep_edges:
             visited[key] = sid
             states.append(s)
@@ -257,7 +259,8 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                             found.add("deadlock", "deadlock", "", sid, None, depth)
                             violating += 1
                     continue
-                if not expand:
+                # (a second pass over a state keeps the depth it was found at)
+                if not expand and not (sleeper is not None and born[sid] < max_depth):
                     exit_reason = ExitReason.MAX_DEPTH
                     continue
                 # -- expand the ample set (all enabled threads without reduction)
