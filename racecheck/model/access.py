@@ -175,10 +175,15 @@ class AccessTables:
         everything = (1 << atoms.count) - 1
         atoms.unwritten = everything
         atoms.values = {bit: frozenset([value]) for bit, value in atoms.initial.items()}
+        recompute = True
         while True:
             atoms.unstable = everything & ~atoms.unwritten
-            self._threads(program)
-            written = _all(_all(w) for w in self.writes)
+            if recompute:
+                # masks that consulted no assumption stay the same under a weaker one
+                atoms.asked = False
+                self._threads(program)
+                written = _all(_all(w) for w in self.writes)
+                recompute = atoms.asked
             values = {}
             for bit, held in atoms.values.items():
                 if not bit & self.varied:
