@@ -118,3 +118,12 @@ def test_check_does_not_warn_about_small_searches(capsys):
     status, _, err = cli(capsys, "-q", seed)
     assert status == 0
     assert "warning" not in err
+
+
+def test_explain_of_threads_that_never_conflict(tmp_path, capsys):
+    text = ("racecheck: 1\ntitle: t\nstate: {x: 0, y: 0}\nthreads:\n  a:\n    steps:\n"
+            "      - {step: x, do: x = 1}\n  b:\n    steps:\n      - {step: y, do: y = 1}\n")
+    status, out, _ = cli(capsys, "explain", write(tmp_path, text))
+    assert status == 0
+    assert "2 threads; 0 of 1 pairs may conflict." in out
+    assert "No two threads conflict" in out
