@@ -202,6 +202,22 @@ def test_random_scenarios_agree(text):
     compare_printing(text)
 
 
+def _livelock_allowed(text: str) -> str:
+    import yaml
+    doc = yaml.safe_load(text)
+    doc["livelock"] = "allowed"
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+@settings(PROFILE)
+@given(scenario_texts(shapes=True))
+def test_random_scenarios_agree_under_sleep_sets(text):
+    # Sleep sets are on when the search keeps no edges for livelock: with
+    # livelock allowed, loops and gotos run under sleep sets and the cycle
+    # proviso together.
+    compare_printing(_livelock_allowed(text))
+
+
 # -- hand-written scenarios ----------------------------------------------------------
 
 FIXED = {
@@ -329,6 +345,68 @@ FIXED = {
         final:
           unchanged: rec.p == 0
         """,
+    # indices that are locals: the reduction computes a step's masks with
+    # the local's value in the state (a[i] with i == 2 is a[2])
+    "local_index": """
+        racecheck: 1
+        title: walkers over an array, indexed by locals
+        livelock: allowed
+        state: {a: [0, 0, 0], done: 0}
+        threads:
+          walk:
+            copies: 2
+            locals: {i: 0, v: 0}
+            steps:
+              - {step: start, do: i = tid}
+              - while: i < 3
+                step: loop
+                steps:
+                  - {step: read, do: "v = a[i]"}
+                  - {step: write, do: "a[i] = v + 1"}
+                  - {step: next, do: i += 2}
+          last:
+            locals: {j: 2}
+            steps:
+              - while: j >= 0 and a[j] == 0
+                step: scan
+                steps:
+                  - {step: down, do: j -= 1}
+              - {step: mark, do: done = j + 1}
+        invariants:
+          counted: a[0] + a[1] + a[2] <= 2
+        final:
+          seen: done > 0
+        """,
+    "lastzero": """
+        racecheck: 1
+        title: lastzero 3
+        state: {a: [0, 0, 0, 0]}
+        threads:
+          reader:
+            locals: {i: 3}
+            steps:
+              - while: a[i] != 0
+                step: loop
+                steps:
+                  - {step: i--, do: i -= 1}
+          w1:
+            locals: {v: 0}
+            steps:
+              - {step: r, do: "v = a[0]"}
+              - {step: w, do: "a[1] = v + 1"}
+          w2:
+            locals: {v: 0}
+            steps:
+              - {step: r, do: "v = a[1]"}
+              - {step: w, do: "a[2] = v + 1"}
+          w3:
+            locals: {v: 0}
+            steps:
+              - {step: r, do: "v = a[2]"}
+              - {step: w, do: "a[3] = v + 1"}
+        final:
+          nonzero: a[3] == 0 or a[3] == 3
+        """,
 }
 
 
@@ -343,6 +421,8 @@ def test_fixed_scenarios_find_what_they_show():
     assert kinds("lock") == frozenset()
     assert kinds("lost_update") == {("final", "both")}
     assert kinds("abba_deadlock") == {("deadlock",)}
+    assert kinds("local_index") == {("final", "seen"), ("invariant", "counted")}
+    assert kinds("lastzero") == {("final", "nonzero")}
     assert kinds("livelock") == {("livelock",)}
     assert kinds("locals_glued_and_init_choice") == {("assert", "assertion failed: rec.v < 4")}
     assert kinds("error_and_records") == {("error",)}

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
 
 from racecheck import __version__
 from racecheck.errors import ScenarioError, UsageError
 from racecheck.explore.check import check_variant
-from racecheck.explore.reduction import visible_conjuncts
+from racecheck.explore.reduction import dependence, visible_conjuncts
 from racecheck.explore.result import Bounds, ExitReason
 from racecheck.explore.schedule import parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
@@ -53,6 +54,8 @@ commands:
   racecheck diff OLD NEW       the before/after paragraph of a commit message
   racecheck export --promela|--dot|--graphml SCENARIO
                                a Promela model, or the state graph
+  racecheck explain SCENARIO   which steps make threads dependent, and
+                               how to write them so they are not
   (racecheck COMMAND --help for each)
 
 examples:
@@ -131,8 +134,12 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
     return exit_status(results)
 
 
+WEAK_STATES = 10_000          # a reduced search this large warns about indices it cannot resolve
+
+
 def _warn_visible(checked, options: dict) -> None:
-    """Name the invariant conjuncts that keep the reduction from working;
+    """Name the invariant conjuncts that keep the reduction from working,
+    and, after a large search, the indices that stand for every element;
     say what --engine spin did not check."""
     if checked.stopped("livelock"):
         print(f"racecheck: warning: {checked.variant.name or 'the scenario'} can loop, and livelock is not\n"
@@ -140,6 +147,24 @@ def _warn_visible(checked, options: dict) -> None:
     if options.get("reduction", True) and len(checked.program.threads) > 1:
         for conjunct in visible_conjuncts(checked.program):
             print(f"racecheck: warning: {conjunct.describe()}", file=sys.stderr)
+        if checked.exploration.stats.states >= WEAK_STATES:
+            _warn_indexes(checked.program)
+
+
+def _warn_indexes(program) -> None:
+    coupled: dict = {}
+    for coupling in dependence(program).couplings:
+        for index in coupling.indexes:
+            if not index.locals:
+                coupled[index] = True
+    for index in coupled:
+        text = (f"racecheck: warning: {index.pos}: `{index.text}` indexes with a value that is not a "
+                f"constant, so it stands for every element: steps on other elements stay ordered "
+                f"with it, and partial-order reduction gains little (`racecheck explain "
+                f"{index.pos.file}` says how to write it)")
+        print("\n".join(textwrap.wrap(text, 75, subsequent_indent="  ", break_on_hyphens=False,
+                                     break_long_words=False)),
+              file=sys.stderr)
 
 
 def _replay(path: str, variant_name: str | None, text: str) -> int:

@@ -41,10 +41,29 @@ Either way the violation is reached from a successor in the reduced graph,
 by a run of the same or smaller "height", which gives the claim by induction
 when the state graph is acyclic. When threads can loop (``while``, a
 backward ``goto``), the induction needs the cycle proviso (C3): a state is
-fully expanded when one of its ample successors was already visited. In a
-breadth-first search states are expanded in the order they are found, so on
-every cycle the state expanded last has an already-visited successor on the
-cycle: every cycle contains a fully expanded state.
+fully expanded when one of its ample successors was numbered (first found)
+no later than itself. Around a cycle the numbers cannot only grow, so some
+edge of it goes to a state numbered no later: every cycle contains a fully
+expanded state. (A successor found earlier in the same search but numbered
+later, a diamond closing, does not count.)
+
+A transition's own masks (``step_masks``) use the values, in the state, of
+the locals it indexes with and does not assign (``a[i]``, ``i == 3``:
+``a[3]``); only the thread itself changes them, so these masks are exact
+for that transition. What a thread may still do keeps the masks for every
+value.
+
+Sleep sets (``sleep``, used by ``explore.search``): the successor through
+a gets, as its sleep set, the threads asleep in s or run before a in s
+whose next steps are independent of a's; they are not run there, unless
+the whole ample set sleeps and is smaller than the enabled set. A state
+reached again with a smaller sleep set gets a second pass. The claim then
+reads: from a state whose last pass had sleep set Z, every violation
+reached by a run in which no thread of Z has a step independent of all
+steps before it is found; the two cases above go through with a chosen as
+the earliest-run thread of the set among such "first" threads
+(docs/reduction.md, "Sleep sets", has the argument). Not used when the
+livelock check needs every edge of the ample sets.
 
 Livelock (a reachable state from which no ending can be reached) is
 preserved in both directions. No false alarm: from any state of the reduced
@@ -75,7 +94,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from racecheck.errors import Pos
-from racecheck.model.access import AccessTables, future_local_reads
+from racecheck.model.access import access_tables, code_masks, future_local_reads
 from racecheck.scenario.values import Record
 
 
@@ -83,7 +102,7 @@ class Reducer:
     """Computes ample sets for one program."""
 
     def __init__(self, program):
-        tables = self.tables = AccessTables(program)
+        tables = self.tables = access_tables(program)
         self.pc_slots = tuple(t.pc_slot for t in program.threads)
         self.ends = tuple(t.end for t in program.threads)
         keep = ~tables.unobserved              # counters nothing reads never conflict
@@ -94,8 +113,51 @@ class Reducer:
         self.future_writes = _pruned(tables.future_writes, keep)
         self.neighbours = tables.neighbours
         self.conjuncts = tuple(zip(tables.conjuncts, tables.conjunct_writers))
+        # per thread and pc: what the conjuncts that its transition writes read (C2)
+        self.visible = [[_union(k for k in tables.conjuncts if k & w) for w in row] for row in self.writes]
         self.pcs_of = _getter(self.pc_slots)
         self.cache: dict = {}
+        self._refining(program, keep)
+
+    def _refining(self, program, keep: int) -> None:
+        """Where a transition indexes with a local it does not assign
+        (``a[i]``, ``i`` a local), its masks in a state are computed with
+        the local's value there (``a[3]``): ``refine[t][pc]`` holds those
+        locals' (name, slot), ``refined`` caches the masks by their values."""
+        self.program, self.keep = program, keep
+        self.shared = frozenset(program.shared_names)
+        self.refine = [[_index_locals(thread, instr) for instr in thread.instrs] + [()]
+                       for thread in program.threads]
+        self.refine_slots = tuple(sorted({slot for row in self.refine for fixed in row for _, slot in fixed}))
+        self.values_of = _getter(self.refine_slots) if self.refine_slots else None
+        self.refined: dict = {}
+
+    def step_masks(self, s: tuple, t: int) -> tuple:
+        """``(reads, writes)`` of thread ``t``'s transition in ``s``."""
+        pc = s[self.pc_slots[t]]
+        fixed = self.refine[t][pc]
+        if not fixed:
+            return self.reads[t][pc], self.writes[t][pc]
+        key = (t, pc) + tuple(s[slot] for _, slot in fixed)
+        found = self.refined.get(key)
+        if found is None:
+            found = self.refined[key] = self._refined(t, pc, tuple((name, s[slot]) for name, slot in fixed))
+        return found
+
+    def _refined(self, t: int, pc: int, values: tuple) -> tuple:
+        r, w = self.reads[t][pc], self.writes[t][pc]
+        if not all(type(v) in (int, str) for _, v in values):
+            return r, w
+        thread = self.program.threads[t]
+        consts = dict(self.program.params)
+        consts.update(values)
+        reads = writes = 0
+        for code in _codes(thread.instrs[pc].node):
+            cr, cw = code_masks(self.tables.atoms, code, self.shared, consts, thread.copy)
+            reads |= cr
+            writes |= cw
+        # never wider than the masks for any value
+        return reads & self.keep & r, writes & self.keep & w
 
     def ample(self, s: tuple, enabled: list) -> list:
         """The threads to expand in ``s`` (``enabled`` is in thread order).
@@ -105,64 +167,120 @@ class Reducer:
         """
         if len(enabled) <= 1:
             return enabled
-        key = (self.pcs_of(s), tuple(enabled))
+        pcs = self.pcs_of(s)
+        key = (pcs, tuple(enabled), self.values_of(s)) if self.values_of else (pcs, tuple(enabled))
         chosen = self.cache.get(key)
         if chosen is None:
-            chosen = self.cache[key] = self._ample(key[0], enabled)
+            chosen = self.cache[key] = self._ample(s, pcs, enabled)
         return chosen
 
-    def _ample(self, pcs: tuple, enabled: list) -> list:
+    def sleep(self, s: tuple, threads: int, t: int) -> int:
+        """The threads of the bit set ``threads`` whose next transitions in
+        ``s`` are independent of ``t``'s (they stay asleep after it)."""
+        r, w = self.step_masks(s, t)
+        step_masks = self.step_masks
+        kept = 0
+        while threads:
+            bit = threads & -threads
+            threads ^= bit
+            ru, wu = step_masks(s, bit.bit_length() - 1)
+            if not (wu & (r | w) or w & ru):
+                kept |= bit
+        return kept
+
+    def _ample(self, s: tuple, pcs: tuple, enabled: list) -> list:
+        steps = {t: self.step_masks(s, t) for t in enabled}
+        single = self._single(pcs, enabled, steps)
+        if single is not None:
+            return [single]
         enabled_set = set(enabled)
         best = enabled
         for t in enabled:
-            members = self._closure(t, pcs, enabled_set, len(best))
+            members = self._closure(t, pcs, enabled_set, len(best), steps)
             if members is None:
                 continue
             chosen = [u for u in enabled if u in members]
             if len(chosen) < len(best):
                 best = chosen
-                if len(best) == 1:
-                    break
+                if len(best) == 2:
+                    break               # no singleton exists (_single)
         return best
 
-    def _closure(self, t: int, pcs: tuple, enabled: set, limit: int):
+    def _single(self, pcs: tuple, enabled: list, steps: dict):
+        """The first enabled thread that is an ample set on its own, or None.
+
+        {t} is one when t's next transition conflicts with nothing the other
+        unfinished threads may still do (C1), and nothing they may still
+        write is read by a conjunct that t's transition writes (C2): a few
+        mask operations against the union of the others' futures, without
+        growing a closure."""
+        ends, fr, fw = self.ends, self.future_reads, self.future_writes
+        n = len(pcs)
+        # suffix[v]: the union of the futures of the unfinished threads >= v
+        suffix_r, suffix_w = [0] * (n + 1), [0] * (n + 1)
+        for v in range(n - 1, -1, -1):
+            pc = pcs[v]
+            if pc == ends[v]:
+                suffix_r[v], suffix_w[v] = suffix_r[v + 1], suffix_w[v + 1]
+            else:
+                suffix_r[v] = suffix_r[v + 1] | fr[v][pc]
+                suffix_w[v] = suffix_w[v + 1] | fw[v][pc]
+        prefix_r = prefix_w = 0
+        last = 0
+        for t in enabled:
+            for v in range(last, t):            # the unfinished threads before t
+                pc = pcs[v]
+                if pc != ends[v]:
+                    prefix_r |= fr[v][pc]
+                    prefix_w |= fw[v][pc]
+            last = t
+            pc = pcs[t]
+            others_r, others_w = prefix_r | suffix_r[t + 1], prefix_w | suffix_w[t + 1]
+            r, w = steps[t]
+            visible = self.visible[t][pc] if w == self.writes[t][pc] else _union(k for k, _ in self.conjuncts if k & w)
+            if not (w & (others_r | others_w) or (r | visible) & others_w):
+                return t
+        return None
+
+    def _closure(self, t: int, pcs: tuple, enabled: set, limit: int, steps: dict):
         """The ample set grown from ``t``; None once it cannot beat ``limit``."""
-        members = {t}
+        members = 1 << t
         work = [t]
-        ends = self.ends
+        ends, neighbours = self.ends, self.neighbours
         future_reads, future_writes = self.future_reads, self.future_writes
-
-        def needed(v: int, conflicts) -> bool:
-            """Does unfinished ``v``, outside the set, conflict as ``conflicts`` says?"""
-            return v not in members and pcs[v] != ends[v] and conflicts(future_reads[v][pcs[v]],
-                                                                         future_writes[v][pcs[v]])
-
+        guards = self.guards
+        touched = 0
         while work:
             while work:
                 u = work.pop()
                 pc = pcs[u]
                 if u in enabled:                                       # C1: conflicts
-                    r, w = self.reads[u][pc], self.writes[u][pc]
-                    joining = [v for v in self.neighbours[u]
-                               if needed(v, lambda fr, fw: w & (fr | fw) or r & fw)]
+                    r, w = steps[u]
+                    touched |= w
+                    for v in neighbours[u]:
+                        pv = pcs[v]
+                        if not members >> v & 1 and pv != ends[v] and \
+                                (w & (future_reads[v][pv] | future_writes[v][pv]) or r & future_writes[v][pv]):
+                            members |= 1 << v
+                            work.append(v)
                 else:                                                  # C1: possible enablers
-                    g = self.guards[u][pc]
-                    joining = [v for v in self.neighbours[u] if needed(v, lambda fr, fw: fw & g)]
-                members.update(joining)
-                work.extend(joining)
+                    g = guards[u][pc]
+                    for v in neighbours[u]:
+                        pv = pcs[v]
+                        if not members >> v & 1 and pv != ends[v] and future_writes[v][pv] & g:
+                            members |= 1 << v
+                            work.append(v)
             # C2: a conjunct written by a step of the set keeps all its writers in it
-            touched = 0
-            for u in members:
-                if u in enabled:
-                    touched |= self.writes[u][pcs[u]]
             for mask, writers in self.conjuncts:
                 if touched & mask:
-                    joining = [v for v in writers if needed(v, lambda fr, fw: fw & mask)]
-                    members.update(joining)
-                    work.extend(joining)
-            if len(members & enabled) >= limit:
+                    for v in writers:
+                        pv = pcs[v]
+                        if not members >> v & 1 and pv != ends[v] and future_writes[v][pv] & mask:
+                            members |= 1 << v
+                            work.append(v)
+            if bin(members).count("1") >= limit and sum(1 for u in enabled if members >> u & 1) >= limit:
                 return None
-        return members
+        return {u for u in range(len(pcs)) if members >> u & 1}
 
 
 @dataclass(frozen=True)
@@ -189,7 +307,7 @@ class VisibleConjunct:
 def visible_conjuncts(program, tables=None) -> list:
     """The conjuncts that couple threads whose steps never conflict (at
     most one per piece of invariant text)."""
-    tables = tables or AccessTables(program)
+    tables = tables or access_tables(program)
     names = [t.name for t in program.threads]
     found, seen = [], set()
     for k, writers in enumerate(tables.conjunct_writers):
@@ -258,7 +376,7 @@ class DeadValues:
     """
 
     def __init__(self, program, tables=None):
-        tables = tables or AccessTables(program)
+        tables = tables or access_tables(program)
         self.tables = tables
         threads = program.threads
         self.pcs_of = _getter(tuple(t.pc_slot for t in threads))
@@ -308,6 +426,35 @@ class DeadValues:
         return (dead, tuple(dead_slots))
 
 
+def _codes(node) -> list:
+    return [c for c in (getattr(node, "await_", None), getattr(node, "do", None), getattr(node, "cond", None))
+            if c is not None]
+
+
+def _index_locals(thread, instr) -> tuple:
+    """The (name, slot) of the locals that ``instr``'s code uses in an
+    index and never assigns: its masks depend on their values."""
+    local_names = {name for name, _ in thread.local_slots}
+    named, assigned, indexing = set(), set(), set()
+    for code in _codes(instr.node):
+        named |= code.names
+        assigned |= code.assigned
+        if not (code.names - code.assigned) & local_names:
+            continue
+        for node in ast.walk(code.tree):
+            if isinstance(node, ast.Subscript):
+                indexing |= {n.id for n in ast.walk(node.slice) if isinstance(n, ast.Name)}
+    used = (named - assigned) & indexing
+    return tuple((name, slot) for name, slot in thread.local_slots if name in used)
+
+
+def _union(masks) -> int:
+    result = 0
+    for mask in masks:
+        result |= mask
+    return result
+
+
 def _pruned(table: list, keep: int) -> list:
     """A per-thread, per-pc table of masks without the atoms not in ``keep``."""
     if keep == -1:
@@ -336,3 +483,105 @@ def _prune(value, node, dead: int):
     if type(value) is tuple and len(value) == len(children):
         return tuple(_prune(v, children[i], dead) for i, v in enumerate(value))
     return value
+
+
+# -- what makes threads dependent (racecheck explain) ---------------------------
+
+@dataclass(frozen=True)
+class Index:
+    """An index that is not a constant: it stands for every element."""
+
+    text: str                       # the subscript, as written
+    pos: Pos
+    locals: tuple                   # the thread's locals it uses (the rest comes from state)
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """Two threads whose steps may conflict, with the first pair of steps
+    that does and the locations they share."""
+
+    threads: tuple                  # (name, name)
+    steps: tuple                    # ((step text, pos, "reads"/"writes"), (same for the other))
+    shared: str                     # the atoms both touch, described
+    indexes: tuple                  # Index of either step that widened its masks
+
+
+@dataclass(frozen=True)
+class Dependence:
+    """Why partial-order reduction can or cannot keep threads apart."""
+
+    threads: int
+    pairs: int                      # pairs of threads that may ever conflict
+    couplings: tuple                # one Coupling per pair of thread definitions and steps
+    conjuncts: tuple                # VisibleConjunct
+
+
+def dependence(program) -> Dependence:
+    """Which threads may conflict, through which steps, and why."""
+    tables = access_tables(program)
+    keep = ~tables.unobserved
+    reads, writes = _pruned(tables.reads, keep), _pruned(tables.writes, keep)
+    threads = program.threads
+    found, seen = [], set()
+    pairs = 0
+    for t, th in enumerate(threads):
+        for u in tables.neighbours[t]:
+            if u < t:
+                continue
+            pairs += 1
+            indexed = set()
+            for n, (pc, pu, mask) in enumerate(_conflicts(th, threads[u], reads[t], writes[t], reads[u], writes[u])):
+                indexes = tuple(_dynamic_indexes(program, tables, th, pc, mask)
+                                + _dynamic_indexes(program, tables, threads[u], pu, mask))
+                # the first conflicting pair of steps, and each that an index widened
+                fresh = set(indexes) - indexed
+                if n and not fresh:
+                    continue
+                indexed |= fresh
+                key = (th.base, threads[u].base, pc, pu)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.append(Coupling(
+                    (th.name, threads[u].name),
+                    (_step(th, pc, writes[t][pc] & mask), _step(threads[u], pu, writes[u][pu] & mask)),
+                    tables.atoms.describe(mask), indexes))
+    return Dependence(len(threads), pairs, tuple(found), tuple(visible_conjuncts(program, tables)))
+
+
+def _conflicts(a, b, ra, wa, rb, wb):
+    """``(pc of a, pc of b, shared mask)`` of each pair of conflicting steps."""
+    for pa in range(a.end):
+        for pb in range(b.end):
+            mask = wa[pa] & (rb[pb] | wb[pb]) | wb[pb] & ra[pa]
+            if mask:
+                yield pa, pb, mask
+
+
+def _step(thread, pc: int, writes: int) -> tuple:
+    instr = thread.instrs[pc]
+    return (instr.text, instr.code_pos or instr.pos, "writes" if writes else "reads")
+
+
+def _dynamic_indexes(program, tables, thread, pc, mask: int) -> list:
+    """The subscripts of a shared value, in the step at ``pc``, whose index
+    is not a constant and that stand for atoms in ``mask``."""
+    from racecheck.model.locations import DYNAMIC, Accesses
+    found = []
+    for code in _codes(thread.instrs[pc].node):
+        acc = Accesses(tables.shared, program.params, thread.copy, tables.atoms)
+        for node in ast.walk(code.tree):
+            if not isinstance(node, ast.Subscript):
+                continue
+            try:
+                location = acc.location(node, {})
+            except Exception:           # noqa: BLE001 - an explanation, never a failure
+                continue
+            if location is not None and location[0] in tables.shared and DYNAMIC in location \
+                    and tables.atoms.read_mask(location) & mask:
+                text = " ".join((ast.get_source_segment(code.text, node) or ast.unparse(node)).split())
+                pos = code.origin.pos(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+                names = {n.id for n in ast.walk(node.slice) if isinstance(n, ast.Name)}
+                found.append(Index(text, pos, tuple(name for name, _ in thread.local_slots if name in names)))
+    return found

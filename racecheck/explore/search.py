@@ -54,6 +54,7 @@ from racecheck.scenario.values import AssertFailed
 
 _LOOK_SECONDS = 0.01         # between two looks at the memory (the clock: every state)
 _PROGRESS_SECONDS = 1.0
+_SLEEP_THREADS = 62          # sleep sets are bit masks in a signed 64-bit array
 
 
 class _Found:
@@ -103,6 +104,11 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     reducer = Reducer(program) if reduction and len(program.threads) > 1 else None
     ample = reducer.ample if reducer is not None else None
     proviso = reducer is not None and program.may_cycle
+    # sleep sets (see explore.reduction): not when livelock is checked, since
+    # a sleeping transition leaves an edge out of the stored graph
+    sleeper = reducer.sleep if reducer is not None and not keep_edges and len(program.threads) <= _SLEEP_THREADS \
+        else None
+    numbered = keep_edges or proviso or sleeper is not None
     # merged states would break the replay of livelock cycles: not with edges
     merge = reduction and not keep_edges
     dead = DeadValues(program, reducer.tables if reducer else None).key if merge else None
@@ -124,7 +130,10 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     ends = tuple(th.end for th in program.threads)
 
     # -- storage: one entry per state, numbered in the order found ----------
-    visited = {} if keep_edges else set()     # key [-> number]
+    visited = {} if numbered else set()       # key [-> number]
+    asleep = array("q")                       # number -> sleep set (a bit per thread), with sleep sets
+    queued = bytearray()                      # number -> 1 while waiting in a level to be expanded
+    born = array("i")                         # number -> depth when first found, with sleep sets
     parent = array("i")                       # number of the state it was reached from
     via = array("h")                          # thread that took the step (-1: initial)
     picks: dict = {}                          # number -> choose() picks, when not all 0
@@ -141,19 +150,27 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     # stored at most once, and never when it is its key's first state
     bad_states: set = set()
 
-    def add_state(s, key, pid, t, chosen, length):
-        """Store a new state and check the properties that hold in states."""
+    def add_state(s, key, pid, t, chosen, length, sleeping=0, stored=True):
+        """Store a new state and check the properties that hold in states.
+        ``stored``: False for a merged state kept only for its schedule."""
         nonlocal violating
         sid = len(parent)
         parent.append(pid)
         via.append(t)
         if chosen:
             picks[sid] = chosen
+        if sleeper is not None:
+            asleep.append(sleeping)
+            queued.append(1 if stored else 0)
+            born.append(length)
         if keep_edges:
             visited[key] = sid
             states.append(s)
             edges.append([])
             terminal.append(0)
+        elif numbered:
+            if stored:
+                visited[key] = sid
         else:
             visited.add(key)
         try:
@@ -242,15 +259,36 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                             found.add("deadlock", "deadlock", "", sid, None, depth)
                             violating += 1
                     continue
-                if not expand:
+                # (a second pass over a state keeps the depth it was found at)
+                if not expand and not (sleeper is not None and born[sid] < max_depth):
                     exit_reason = ExitReason.MAX_DEPTH
                     continue
                 # -- expand the ample set (all enabled threads without reduction)
                 todo = ample(s, enabled) if ample is not None else enabled
                 full = len(todo) == len(enabled)
+                if sleeper is not None:
+                    # run the awake part of the ample set: nothing if every
+                    # enabled thread sleeps, all of a smaller set that sleeps
+                    # (see explore.reduction); a second pass over a state
+                    # reached again with a smaller sleep set runs what the
+                    # first left asleep
+                    queued[sid] = 0
+                    sleeping = asleep[sid]
+                    if sleeping:
+                        awake = [t for t in todo if not sleeping >> t & 1]
+                        if awake:
+                            todo = awake
+                        elif full:
+                            continue
+                    ran = 0
                 while True:
                     old = failed = False
                     for t in todo:
+                        if sleeper is not None:
+                            # the successor's sleep set: what sleeps here or
+                            # ran before t, if independent of t
+                            after = sleeper(s, sleeping | ran, t) if sleeping | ran else 0
+                            ran |= 1 << t
                         step = steppers[t]
                         slot, may_choose = chooses[t]
                         pc = s[slot]
@@ -276,9 +314,27 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                                         sid2 = add_state(s2, key, sid, t, chooser.used() if chooser else (), depth + 1)
                                         next_level.append(sid2)
                                         next_states.append(s2)
-                                    else:
-                                        old = True
+                                    elif sid2 <= sid:
+                                        old = True        # C3: an edge that may close a cycle
                                     edges[sid].append(sid2)
+                                elif numbered:
+                                    sid2 = visited.get(key)
+                                    if sid2 is None:
+                                        next_level.append(add_state(s2, key, sid, t, chooser.used() if chooser else (),
+                                                                    depth + 1, after if sleeper else 0))
+                                        next_states.append(s2)
+                                    else:
+                                        if sid2 <= sid:
+                                            old = True
+                                        if sleeper is not None and asleep[sid2] & ~after:
+                                            asleep[sid2] &= after
+                                            if not queued[sid2]:
+                                                queued[sid2] = 1
+                                                next_level.append(sid2)
+                                                next_states.append(s2)
+                                        if recheck and s2 not in bad_states and not _holds_all(recheck, s2):
+                                            add_state(s2, key, sid, t, chooser.used() if chooser else (), depth + 1,
+                                                      stored=False)
                                 elif key not in visited:
                                     next_level.append(add_state(s2, key, sid, t, chooser.used() if chooser else (),
                                                                 depth + 1))
@@ -298,7 +354,7 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                     # others' runs, and an old successor may close a cycle (C3):
                     # then the state is expanded fully.
                     if not full and (failed or proviso and old):
-                        todo = [t for t in enabled if t not in todo]
+                        todo = [t for t in enabled if t not in todo and not (sleeper and sleeping >> t & 1)]
                         full = True
                         continue
                     break

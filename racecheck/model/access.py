@@ -175,10 +175,15 @@ class AccessTables:
         everything = (1 << atoms.count) - 1
         atoms.unwritten = everything
         atoms.values = {bit: frozenset([value]) for bit, value in atoms.initial.items()}
+        recompute = True
         while True:
             atoms.unstable = everything & ~atoms.unwritten
-            self._threads(program)
-            written = _all(_all(w) for w in self.writes)
+            if recompute:
+                # masks that consulted no assumption stay the same under a weaker one
+                atoms.asked = False
+                self._threads(program)
+                written = _all(_all(w) for w in self.writes)
+                recompute = atoms.asked
             values = {}
             for bit, held in atoms.values.items():
                 if not bit & self.varied:
@@ -272,6 +277,16 @@ class AccessTables:
         return self.counted & self.atoms.int_leaves & ~self.other_writes & ~observed
 
 
+def access_tables(program) -> AccessTables:
+    """The ``AccessTables`` of ``program``, computed once per program (the
+    search, dead-value merging and the command's warnings all need them;
+    they depend only on the program, which never changes)."""
+    tables = program.__dict__.get("_access_tables")
+    if tables is None:
+        tables = program.__dict__["_access_tables"] = AccessTables(program)
+    return tables
+
+
 def _all(masks) -> int:
     result = 0
     for m in masks:
@@ -315,7 +330,7 @@ def _future(thread, reads: list, writes: list) -> tuple:
 def local_reads(code, local_names: frozenset) -> set:
     """The locals a piece of code may read (a name loaded, or updated by an
     augmented assignment); locals it only assigns are not read."""
-    if code is None:
+    if code is None or not code.names & local_names:
         return set()
     names = set()
     for node in ast.walk(code.tree):

@@ -92,6 +92,7 @@ class Atoms:
         self.unstable = -1              # shape atoms some step may write (-1: not known yet)
         self.int_leaves = 0             # leaves that hold an int (not a bool) initially
         self.unwritten = 0              # atoms no step may write (0: not known yet; see AccessTables)
+        self.asked = False              # set when an answer depended on unstable, unwritten or values
         self.values: dict = {}          # leaf atom -> the values it may hold, for leaves some step
                                         # writes, always with a constant (see AccessTables)
         self.initial: dict = {}         # leaf atom -> its initial int or str value
@@ -139,6 +140,7 @@ class Atoms:
             if type(key) is bool:
                 key = int(key)
             if type(key) is int and key < 0:
+                self.asked = True
                 if self.unstable < 0 or node[2] & self.unstable:
                     return passed, node, "dyn"
                 key += len(children)
@@ -154,6 +156,7 @@ class Atoms:
         (its shape atom is not in ``unstable``), else None."""
         if _chosen(location):
             return None
+        self.asked = True
         _, node, end = self._walk(location)
         if node is None or end is not None or node[1] is None or self.unstable < 0 or node[2] & self.unstable:
             return None
@@ -167,6 +170,7 @@ class Atoms:
         DYNAMIC."""
         if _chosen(location):
             return DYNAMIC
+        self.asked = True
         _, node, end = self._walk(location)
         if node is None or end is not None or node[1] is not None:
             return DYNAMIC
