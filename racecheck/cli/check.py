@@ -50,6 +50,8 @@ commands:
   racecheck diff OLD NEW       the before/after paragraph of a commit message
   racecheck export --promela|--dot|--graphml SCENARIO
                                a Promela model, or the state graph
+  racecheck litmus FILE.litmus...
+                               C litmus tests under the kernel's memory model
   (racecheck COMMAND --help for each)
 
 examples:
