@@ -71,8 +71,8 @@ def _result(test: LitmusTest, found: Exploration, seconds: float) -> LitmusResul
     for ex in found.executions:
         positive += evaluate(test.condition, ex.regs, ex.memory)
         states.add(tuple((str(atom), str(atom_value(atom, ex.regs, ex.memory))) for _, atom in atoms))
-        for a, b in ex.races:
-            first, second = ex.graph.events[a], ex.graph.events[b]
+        for pair in ex.races:                 # a race is a pair: name it in program-text order
+            first, second = sorted((ex.graph.events[i] for i in pair), key=lambda e: (e.line, e.key))
             race = Race(_access(first), _access(second), first.line, second.line)
             races.setdefault((race.first_line, race.second_line, race.first, race.second), race)
     total = len(found.executions)

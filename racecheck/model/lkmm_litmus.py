@@ -8,8 +8,9 @@ registers hold ``Val``s, so every value remembers the reads it came from:
   reads as its address dependencies (``READ_ONCE(*r0)``);
 * a store's value gives the data dependencies (``WRITE_ONCE(*y, r0)``);
 * the condition of an ``if`` adds its reads to the control dependencies of
-  every later operation of the thread, inside the branches and after
-  them, as herd7's ``ctrl`` does.
+  the operations in its branches, and of those only: as in herd7, a store
+  after the end of the ``if`` is not control-dependent on the condition
+  (tests/lkmm/LB+ctrl-after-if+mb.litmus pins it).
 
 The primitives are those of the kernel's linux-kernel.def: READ_ONCE and
 WRITE_ONCE are ``once``; smp_load_acquire / smp_store_release,
@@ -84,8 +85,9 @@ class _Thread:
             yield from self.expr(stmt.expr)
         elif isinstance(stmt, L.If):
             cond = yield from self.expr(stmt.cond)
-            self.ctrl = self.ctrl | cond.deps           # herd7: ctrl reaches every later event
+            outer, self.ctrl = self.ctrl, self.ctrl | cond.deps     # ctrl: the branches only
             yield from self.block(stmt.then if _truth(cond.value) else stmt.orelse)
+            self.ctrl = outer
 
     def assign(self, stmt: L.Assign, value: Val):
         target = stmt.target

@@ -46,7 +46,7 @@ def render_result(result: LitmusResult) -> str:
 
 def render_unsupported(name: str, feature: str, where: str) -> str:
     """``Test NAME: unsupported: FEATURE`` and where it was met."""
-    return "\n".join(_wrap(f"Test {name}: unsupported: {feature}", first="") + _wrap(f"at {where}"))
+    return "\n".join(_wrap(f"Test {name}: unsupported: {feature}", first="") + [f"  at {where}"])
 
 
 def render_summary(results, unsupported) -> str:
