@@ -86,7 +86,7 @@ def test_bad_input_names_file_and_line(text, line, message):
 @pytest.mark.parametrize("body, feature", [
     ("while (1) { }", "loops"),
     ("int r0 = srcu_read_lock(s);", "SRCU (srcu_read_lock)"),
-    ("int r0 = atomic_add_unless(x, 1, 0);", "atomic primitive (atomic_add_unless)"),
+    ("atomic_andnot(1, x);", "atomic primitive (atomic_andnot)"),
     ("int r0 = x[1];", "arrays and structures"),
 ])
 def test_unsupported_features_are_named(body, feature):

@@ -6,7 +6,10 @@ The answer is about the condition's proposition P (``exists P``,
 ``~exists P`` and ``forall P`` all observe P): ``Always`` when every
 consistent execution satisfies P, ``Never`` when none does, ``Sometimes``
 otherwise. Executions satisfying P are the positive witnesses, the others
-the negative ones (herd7's ``Positive: P Negative: N``). A test agrees
+the negative ones (herd7's ``Positive: P Negative: N``); with a
+``filter Q`` clause only executions satisfying Q count, as in herd7. The
+final states are told apart by the condition's terms and those of the
+``locations`` clause (herd7's ``States N``). A test agrees
 with its ``Result:`` line when the answers match and the data-race flag
 matches the line's ``DATARACE`` marker (present exactly when some
 consistent execution has a data race), the rule of judgelitmus.sh.
@@ -66,16 +69,19 @@ def check_litmus(test: LitmusTest, max_candidates: int = DEFAULT_MAX_CANDIDATES)
 
 
 def _result(test: LitmusTest, found: Exploration, seconds: float) -> LitmusResult:
-    atoms = sorted({(a.thread if a.thread is not None else -1, a.name): a for a in test.condition.atoms()}.items())
+    terms = list(test.shown) + list(test.condition.atoms())
+    atoms = sorted({(a.thread if a.thread is not None else -1, a.name): a for a in terms}.items())
     positive, states, races = 0, set(), {}
-    for ex in found.executions:
+    executions = [ex for ex in found.executions
+                  if test.filter is None or evaluate(test.filter, ex.regs, ex.memory)]
+    for ex in executions:
         positive += evaluate(test.condition, ex.regs, ex.memory)
-        states.add(tuple((str(atom), str(atom_value(atom, ex.regs, ex.memory))) for _, atom in atoms))
+        states.add(tuple((key, str(atom_value(atom, ex.regs, ex.memory))) for key, atom in atoms))
         for pair in ex.races:                 # a race is a pair: name it in program-text order
             first, second = sorted((ex.graph.events[i] for i in pair), key=lambda e: (e.line, e.key))
             race = Race(_access(first), _access(second), first.line, second.line)
             races.setdefault((race.first_line, race.second_line, race.first, race.second), race)
-    total = len(found.executions)
+    total = len(executions)
     answer = "Never" if positive == 0 else "Always" if positive == total else "Sometimes"
     return LitmusResult(test, answer, total, positive, total - positive,
                         tuple(sorted(states)), tuple(races[k] for k in sorted(races)),

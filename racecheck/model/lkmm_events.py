@@ -100,7 +100,8 @@ class Rmw(Op):
 
     ``kind`` is ``xchg`` (write ``operand``), ``cmpxchg`` (write
     ``operand`` if the old value equals ``expected``; a failed cmpxchg is
-    a read alone), or an arithmetic ``add``/``sub``/``and``/``or``/
+    a read alone), ``add_unless`` (add ``operand`` unless the old value
+    equals ``expected``; otherwise a read alone), or an arithmetic ``add``/``sub``/``and``/``or``/
     ``xor``/``andnot`` of ``operand`` to the old value. ``read_tags`` and
     ``write_tags`` are the annotations of its two events (herd7 puts
     ``acquire`` on the read only, ``release`` on the write only, and
@@ -146,6 +147,12 @@ def rmw_result(op: Rmw, old):
         return new
     if op.kind == "cmpxchg":
         return new if old == op.expected.value else None
+    if op.kind == "add_unless":                     # atomic_add_unless(v, a, u)
+        if old == op.expected.value:
+            return None
+        if not isinstance(old, int) or not isinstance(new, int):
+            raise TypeError("add_unless on a non-integer value")
+        return old + new
     if not isinstance(old, int) or not isinstance(new, int):
         raise TypeError(f"{op.kind} on a non-integer value")
     return {"add": old + new, "sub": old - new, "and": old & new, "or": old | new,

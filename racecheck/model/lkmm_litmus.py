@@ -221,6 +221,12 @@ class _Thread:
             expected = yield from self.expr(args[1])
             new = yield from self.expr(args[2])
             return (yield self.rmw(loc, "cmpxchg", new, expected, _ORDERS[order], where))
+        if base == "atomic_add_unless":
+            loc = yield from self.pointer(args[0])
+            operand = yield from self.expr(args[1])
+            unless = yield from self.expr(args[2])
+            old = yield self.rmw(loc, "add_unless", operand, unless, _ORDERS[""], where)
+            return Val(int(old.value != unless.value), old.deps | unless.deps)
         # atomic_OP(V, X), atomic_inc(X), atomic_OP_return(V, X), atomic_fetch_OP(V, X), ..._and_test
         op = next(o for o in ("add", "sub", "inc", "dec") if f"_{o}" in base)
         if op in ("inc", "dec"):

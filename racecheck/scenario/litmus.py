@@ -45,7 +45,7 @@ CALLS.update({"READ_ONCE": 1, "WRITE_ONCE": 2, "smp_load_acquire": 1, "smp_store
               "spin_lock": 1, "spin_unlock": 1, "spin_trylock": 1, "spin_is_locked": 1,
               "atomic_add": 2, "atomic_sub": 2, "atomic_inc": 1, "atomic_dec": 1,
               "atomic_sub_and_test": 2, "atomic_dec_and_test": 1, "atomic_inc_and_test": 1,
-              "atomic_add_negative": 2})
+              "atomic_add_negative": 2, "atomic_add_unless": 3})
 for _order in ("", "_relaxed", "_acquire", "_release"):
     for _base in ("xchg", "atomic_xchg"):
         CALLS[_base + _order] = 2
@@ -196,6 +196,8 @@ class LitmusTest:
     expected: str | None          # Result: Always / Sometimes / Never
     expected_race: bool | None    # Result: ... DATARACE (None: not said)
     lines: tuple                  # the source lines, for messages
+    shown: tuple = ()             # Atoms (value unused) of the 'locations [...]' clause
+    filter: Prop | None = None    # 'filter P': only executions satisfying P count
 
 
 # -- tokens -----------------------------------------------------------------------
@@ -265,8 +267,9 @@ def parse_litmus(text: str, path: str = "<litmus>") -> LitmusTest:
     header_line, name = _header(cleaned, path, lines)
     body = "\n".join(cleaned.splitlines()[header_line:])
     parser = _Parser(_Lexer(path, body, header_line + 1, lines), path)
-    init, init_regs, threads, quantifier, condition = parser.test()
-    return LitmusTest(name, path, init, init_regs, threads, quantifier, condition, expected, race, lines)
+    init, init_regs, threads, shown, filter_, quantifier, condition = parser.test()
+    return LitmusTest(name, path, init, init_regs, threads, quantifier, condition, expected, race, lines,
+                      shown, filter_)
 
 
 def _result(text: str):
@@ -378,12 +381,16 @@ class _Parser:
             if tok is None:
                 raise self.lx.error(len(self.lx.lines), 1, "the test has no threads (P0, P1, ...)")
             raise self.fail(tok, f"expected a thread P{len(threads)}(...), found '{tok.text}'")
+        shown, filter_ = [], None
         while self.at("locations"):
-            self.locations()
+            shown += self.locations()
+        if self.at("filter"):
+            self.next("filter")
+            filter_ = self.disjunction()
         quantifier, condition = self.condition()
         if self.peek() is not None:
             raise self.fail(self.peek(), f"unexpected '{self.peek().text}' after the final condition")
-        return init, init_regs, tuple(threads), quantifier, condition
+        return init, init_regs, tuple(threads), tuple(shown), filter_, quantifier, condition
 
     def init(self):
         self.expect("{")
@@ -456,12 +463,26 @@ class _Parser:
         body = self.block()
         return ThreadDef(index, tuple(params), body, tok.line)
 
-    def locations(self):
+    def locations(self) -> list:
+        """``locations [x; 0:r1;]``: more terms for the final states."""
         self.next("locations")
         self.expect("[")
+        shown = []
         while not self.at("]"):
-            self.next("a location")
+            if self.at(";"):
+                self.next("';'")
+                continue
+            tok = self.next("a location")
+            thread = None
+            if tok.kind == "num" and self.at(":"):
+                thread = int(tok.text)
+                self.next("':'")
+                tok = self.next("a register name")
+            if tok.kind != "id":
+                raise self.fail(tok, f"expected a location or register, found '{tok.text}'")
+            shown.append(Atom(thread, tok.text, None, tok.line))
         self.expect("]")
+        return shown
 
     # -- statements ----------------------------------------------------------
 
@@ -575,8 +596,11 @@ class _Parser:
         if tok.text in ("!", "-", "~"):
             return Unary(tok.text, self.unary(), tok.line)
         if tok.text == "(":
-            if self.peek() and self.peek().text in _TYPES:
-                raise self.unsupported(self.peek(), "casts")
+            if self.peek() and self.peek().text in _TYPES:      # a cast: values have no C types here
+                while self.peek() and (self.peek().text in _TYPES or self.at("*")):
+                    self.next("a type")
+                self.expect(")", " to close the cast")
+                return self.unary()
             expr = self.expression(assign=False)
             self.expect(")")
             return self.postfix(expr)
@@ -624,8 +648,6 @@ class _Parser:
         tok = self.peek()
         if tok is None:
             raise self.lx.error(len(self.lx.lines), 1, "the test has no final condition (exists ...)")
-        if tok.text == "filter":
-            raise self.unsupported(tok, "filter clause")
         quantifier = tok.text
         self.next("exists")
         if quantifier == "~" and self.at("exists"):
