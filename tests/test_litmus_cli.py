@@ -85,7 +85,7 @@ def test_bad_input_names_file_and_line(text, line, message):
 
 @pytest.mark.parametrize("body, feature", [
     ("while (1) { }", "loops"),
-    ("int r0 = srcu_read_lock(s);", "SRCU (srcu_read_lock)"),
+    ("srcu_barrier(s);", "SRCU primitive (srcu_barrier)"),
     ("atomic_andnot(1, x);", "atomic primitive (atomic_andnot)"),
     ("int r0 = x[1];", "arrays and structures"),
 ])

@@ -43,8 +43,8 @@ import itertools
 from dataclasses import dataclass, field, replace
 
 from racecheck.model import lkmm
-from racecheck.model.lkmm_events import (Event, Fence, IsLocked, Load, Lock, Rmw, Store, TryLock, Unlock, Val,
-                                         rmw_result)
+from racecheck.model.lkmm_events import (Event, Fence, IsLocked, Load, Lock, Rmw, Store, SyncSrcu, TryLock, Unlock,
+                                         Val, rmw_result)
 from racecheck.model.lkmm_rel import Rel
 
 DEFAULT_MAX_RUNS = 200_000            # thread runs in all, phase 2
@@ -183,6 +183,8 @@ class _RunBuilder:
         key = (self.tid, len(self.events))
         loc = None if kind == "F" else op.loc
         tags = frozenset({op.loc}) if kind == "F" else tags
+        if isinstance(op, SyncSrcu):                      # the one fence with a location
+            kind, loc, tags = "F", op.loc, frozenset({"sync-srcu"})
         self.events.append(Event(key, kind, loc, value, tags, rmw_instr, op.addr, data, op.ctrl,
                                  op.label, op.line))
         return key
@@ -194,7 +196,7 @@ class _RunBuilder:
         if isinstance(op, Store):
             self.add("W", op, op.value.value, op.tags, op.value.deps)
             return None
-        if isinstance(op, Fence):
+        if isinstance(op, (Fence, SyncSrcu)):
             self.add("F", op)
             return None
         if isinstance(op, Rmw):

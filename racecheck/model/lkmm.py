@@ -26,10 +26,9 @@ orders each lock's LKW and UL events (each UL right after its LKW), ``rf``
 already sends each LKR the write just before its LKW in ``co``, and
 ``rmw`` already holds the lk-rmw pairs; the explorer builds them so.
 
-Not modelled (refused by the front end, see docs/lkmm.md): SRCU
-(srcu-rscs and the srcu-gp terms of rcu-fence), and herd7's ``flag``
-checks other than data-race (mixed-accesses, unbalanced-rcu-locking,
-lock-final and friends), which change no verdict.
+Not modelled: herd7's ``flag`` checks other than data-race
+(mixed-accesses, unmatched-rcu-lock, lock-final and friends), which
+change no verdict.
 """
 
 from __future__ import annotations
@@ -85,16 +84,19 @@ class Sets:
         self.Mb = mask(events, lambda e: e.kind == "F" and "mb" in e.tags)
         self.Noreturn = mask(events, lambda e: "noreturn" in e.tags)
         self.LKR, self.LKW, self.UL = (self.kind(events, k) for k in ("LKR", "LKW", "UL"))
+        self.Srcu_lock = mask(events, lambda e: "srcu-lock" in e.tags)
+        self.Srcu_unlock = mask(events, lambda e: "srcu-unlock" in e.tags)
         # Marked = (~M) | IW | Once | Release | Acquire | domain(rmw) | range(rmw) |
-        #          LKR | LKW | UL | LF | RL | RU   (Srcu-lock | Srcu-unlock: no SRCU here)
+        #          LKR | LKW | UL | LF | RL | RU | Srcu-lock | Srcu-unlock
         marked_tags = mask(events, lambda e: e.kind != "F" and bool(e.tags & {"once", "release", "acquire"}))
         locks = mask(events, lambda e: e.kind in LOCK_KINDS)
-        self.Marked = (self.all & ~self.M) | self.IW | marked_tags | in_rmw | locks
+        self.Marked = ((self.all & ~self.M) | self.IW | marked_tags | in_rmw | locks
+                       | self.Srcu_lock | self.Srcu_unlock)
         self.Plain = self.M & ~self.Marked
         self.fence = {tag: mask(events, lambda e, t=tag: e.kind == "F" and t in e.tags)
                       for tag in ("rmb", "wmb", "barrier", "before-atomic", "after-atomic",
                                   "after-spinlock", "after-unlock-lock", "rcu-lock", "rcu-unlock",
-                                  "sync-rcu")}
+                                  "sync-rcu", "sync-srcu", "after-srcu-read-unlock")}
 
     @staticmethod
     def kind(events, kind: str) -> int:
@@ -122,7 +124,7 @@ class Base:
         self.po = Rel.of_pairs(n, ((a.eid, b.eid) for a in events for b in events
                                    if a.tid == b.tid and not a.is_init and a.key[1] < b.key[1]))
         self.loc = Rel.of_pairs(n, ((a.eid, b.eid) for a in events for b in events
-                                    if a.loc is not None and a.loc == b.loc and a.kind != "F" and b.kind != "F"))
+                                    if a.loc is not None and a.loc == b.loc))
         self.int = Rel.of_pairs(n, ((a.eid, b.eid) for a in events for b in events if a.tid == b.tid))
         self.ext = Rel.cross(n, (1 << n) - 1, (1 << n) - 1) - self.int
         self.po_loc = self.po & self.loc
@@ -189,9 +191,14 @@ class _Model:
         self.fr = rf.inv().seq(co)
         self.rfe, self.rfi = rf & b.ext, rf & b.int
 
-        # linux-kernel.bell: carry-dep = (data ; [~Srcu-unlock] ; rfi)*, then
+        # linux-kernel.bell: carry-srcu-data = (data ; [~Srcu-unlock] ; rf)*
+        # srcu-rscs = ([Srcu-lock] ; carry-srcu-data ; data ; [Srcu-unlock]) & loc
+        not_unlock = s.all & ~s.Srcu_unlock
+        carry_srcu = b.data0.restrict(-1, not_unlock).seq(rf).star()
+        self.srcu_rscs = I(s.Srcu_lock).seq(carry_srcu, b.data0).restrict(-1, s.Srcu_unlock) & b.loc
+        # carry-dep = (data ; [~Srcu-unlock] ; rfi)*, then
         # addr = carry-dep ; addr, ctrl = carry-dep ; ctrl, data = carry-dep ; data
-        carry = b.data0.seq(self.rfi).star()
+        carry = b.data0.restrict(-1, not_unlock).seq(self.rfi).star()
         self.addr, self.ctrl, self.data = carry.seq(b.addr0), carry.seq(b.ctrl0), carry.seq(b.data0)
 
         # Release Acquire
@@ -205,14 +212,15 @@ class _Model:
         self.rmb = self.fencerel(s.fence["rmb"]).restrict(self.R4rmb, self.R4rmb)
         self.wmb = self.fencerel(s.fence["wmb"]).restrict(s.W, s.W)
         self.mb = self._mb()
-        self.gp = po.seq(I(s.fence["sync-rcu"]), po.opt())               # po ; [Sync-rcu] ; po?
+        self.gp = po.seq(I(s.fence["sync-rcu"] | s.fence["sync-srcu"]), po.opt())  # po ; [Sync-rcu | Sync-srcu] ; po?
         self.strong_fence = self.mb | self.gp
         self.nonrw_fence = self.strong_fence | self.po_rel | self.acq_po
         self.fence = self.nonrw_fence | self.wmb | self.rmb
         fs = s.fence
         self.barrier = (self.fencerel(fs["barrier"] | fs["rmb"] | fs["wmb"] | s.Mb | fs["sync-rcu"]
                                       | fs["before-atomic"] | fs["after-atomic"] | s.Acquire | s.Release
-                                      | fs["rcu-lock"] | fs["rcu-unlock"])
+                                      | fs["rcu-lock"] | fs["rcu-unlock"] | fs["sync-srcu"] | s.Srcu_lock
+                                      | s.Srcu_unlock)
                         | po.restrict(-1, s.Release) | po.restrict(s.Acquire, -1))
 
     def fencerel(self, mask: int) -> Rel:
@@ -230,7 +238,10 @@ class _Model:
                 # [M] ; po? ; [LKW] ; fencerel(After-spinlock) ; [M]
                 | I(M).seq(po.opt()).restrict(-1, s.LKW).seq(self.fencerel(fs["after-spinlock"])).restrict(-1, M)
                 # [M] ; po-unlock-lock-po ; [After-unlock-lock] ; po ; [M]
-                | self.po_unlock_lock_po.restrict(M, fs["after-unlock-lock"]).seq(po).restrict(-1, M))
+                | self.po_unlock_lock_po.restrict(M, fs["after-unlock-lock"]).seq(po).restrict(-1, M)
+                # [M] ; po? ; [Srcu-unlock] ; fencerel(After-srcu-read-unlock) ; [M]
+                | I(M).seq(po.opt()).restrict(-1, s.Srcu_unlock)
+                .seq(self.fencerel(fs["after-srcu-read-unlock"])).restrict(-1, M))
 
     # -- the axioms after coherence and atomicity ----------------------------------
 
@@ -273,20 +284,24 @@ class _Model:
     def _rcu(self, hb_star: Rel):
         """rcu-link, the recursive rcu-order (least fixed point),
         rcu-fence = po ; rcu-order ; po? and rb."""
-        po, I, n = self.b.po, self.I, self.s.n
-        rcu_gp = I(self.s.fence["sync-rcu"])
-        rscsi = self.b.rcu_rscs.inv()
-        if rcu_gp.is_empty():
+        po, I, n, loc = self.b.po, self.I, self.s.n, self.b.loc
+        rcu_gp, srcu_gp = I(self.s.fence["sync-rcu"]), I(self.s.fence["sync-srcu"])
+        rscsi, srcu_rscsi = self.b.rcu_rscs.inv(), self.srcu_rscs.inv()
+        if rcu_gp.is_empty() and srcu_gp.is_empty():
             return Rel.empty(n), Rel.empty(n)
         # rcu-link = po? ; hb* ; pb* ; prop ; po
         link = po.opt().seq(hb_star, self.pb.star(), self.prop, po)
         order = rcu_gp
         while True:
-            new = (rcu_gp
+            new = (rcu_gp | srcu_gp
                    | rcu_gp.seq(link, rscsi)
+                   | (srcu_gp.seq(link, srcu_rscsi) & loc)
                    | rscsi.seq(link, rcu_gp)
+                   | (srcu_rscsi.seq(link, srcu_gp) & loc)
                    | rcu_gp.seq(link, order, link, rscsi)
+                   | (srcu_gp.seq(link, order, link, srcu_rscsi) & loc)
                    | rscsi.seq(link, order, link, rcu_gp)
+                   | (srcu_rscsi.seq(link, order, link, srcu_gp) & loc)
                    | order.seq(link, order))
             if new == order:
                 break

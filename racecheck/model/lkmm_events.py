@@ -28,7 +28,12 @@ false). Tags are the annotations of linux-kernel.def: ``once``,
 ``acquire``, ``release``, ``mb``, ``noreturn`` on accesses, and the fence
 names (``mb``, ``rmb``, ``wmb``, ``barrier``, ``before-atomic``,
 ``after-atomic``, ``after-spinlock``, ``after-unlock-lock``, ``rcu-lock``,
-``rcu-unlock``, ``sync-rcu``) on fences.
+``rcu-unlock``, ``sync-rcu``, ``after-srcu-read-unlock``) on fences.
+SRCU follows linux-kernel.def: ``srcu_read_lock`` is a read tagged
+``srcu-lock`` of the srcu_struct, ``srcu_read_unlock`` a write tagged
+``srcu-unlock`` of the cookie, ``synchronize_srcu`` a ``SyncSrcu``
+operation: an F event tagged ``sync-srcu`` that, alone among fences, has
+a location.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ MB = frozenset({"mb"})
 PLAIN = frozenset()
 
 FENCES = ("mb", "rmb", "wmb", "barrier", "before-atomic", "after-atomic", "after-spinlock",
-          "after-unlock-lock", "rcu-lock", "rcu-unlock", "sync-rcu")
+          "after-unlock-lock", "rcu-lock", "rcu-unlock", "sync-rcu", "after-srcu-read-unlock")
 READ_KINDS = frozenset({"R", "LKR", "LF", "RL", "RU"})
 WRITE_KINDS = frozenset({"W", "LKW", "UL"})
 LOCK_KINDS = frozenset({"LKR", "LKW", "UL", "LF", "RL", "RU"})
@@ -92,6 +97,11 @@ class Store(Op):
 @dataclass(frozen=True)
 class Fence(Op):
     """A fence; ``loc`` holds its tag (``mb``, ``rmb``, ...)."""
+
+
+@dataclass(frozen=True)
+class SyncSrcu(Op):
+    """``synchronize_srcu(loc)``: a grace period of one srcu_struct."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from racecheck.errors import Pos
 from racecheck.scenario import litmus as L
 
 from .lkmm_events import (ACQUIRE, NO_DEPS, ONCE, PLAIN, RELEASE, Fence, IsLocked, Load, Lock, Rmw, Store,
-                          TryLock, Unlock, Val)
+                          SyncSrcu, TryLock, Unlock, Val)
 
 
 class Stuck(Exception):
@@ -40,7 +40,8 @@ _FENCE_TAG = {"smp_mb": "mb", "smp_rmb": "rmb", "smp_wmb": "wmb", "barrier": "ba
               "smp_mb__before_atomic": "before-atomic", "smp_mb__after_atomic": "after-atomic",
               "smp_mb__after_spinlock": "after-spinlock", "smp_mb__after_unlock_lock": "after-unlock-lock",
               "rcu_read_lock": "rcu-lock", "rcu_read_unlock": "rcu-unlock", "synchronize_rcu": "sync-rcu",
-              "synchronize_rcu_expedited": "sync-rcu"}
+              "synchronize_rcu_expedited": "sync-rcu", "smp_mb__after_srcu_read_unlock": "after-srcu-read-unlock"}
+SRCU_LOCK, SRCU_UNLOCK = frozenset({"srcu-lock"}), frozenset({"srcu-unlock"})
 # suffix -> (read tags, write tags, fully ordered), as herd7's CSem gives them
 _ORDERS = {"": (ONCE, ONCE, True), "_relaxed": (ONCE, ONCE, False), "_acquire": (ACQUIRE, ONCE, False),
            "_release": (ONCE, RELEASE, False)}
@@ -200,6 +201,8 @@ class _Thread:
             return Val(0)
         if name.startswith("spin_"):
             return (yield from self.lock(node, where))
+        if "srcu" in name:
+            return (yield from self.srcu(node, where))
         return (yield from self.atomic(node, where))
 
     def lock(self, node: L.Call, where: dict):
@@ -208,6 +211,20 @@ class _Thread:
                 "spin_is_locked": IsLocked}[node.name]
         result = yield kind(loc.value, addr=loc.deps, ctrl=self.ctrl, **where)
         return result if result is not None else Val(0)
+
+    def srcu(self, node: L.Call, where: dict):
+        """linux-kernel.def: srcu_read_lock(X) __load{srcu-lock}(*X);
+        srcu_read_unlock(X,Y) __store{srcu-unlock}(*X,Y) (srcu_down_read and
+        srcu_up_read alike); synchronize_srcu(X) __srcu{sync-srcu}(X)."""
+        loc = yield from self.pointer(node.args[0])
+        if node.name in ("srcu_read_lock", "srcu_down_read"):
+            return (yield Load(loc.value, tags=SRCU_LOCK, addr=loc.deps, ctrl=self.ctrl, **where))
+        if node.name in ("srcu_read_unlock", "srcu_up_read"):
+            cookie = yield from self.expr(node.args[1])
+            yield Store(loc.value, value=cookie, tags=SRCU_UNLOCK, addr=loc.deps, ctrl=self.ctrl, **where)
+            return Val(0)
+        yield SyncSrcu(loc.value, addr=loc.deps, ctrl=self.ctrl, **where)
+        return Val(0)
 
     def atomic(self, node: L.Call, where: dict):
         name, args = node.name, node.args

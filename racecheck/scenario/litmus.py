@@ -11,7 +11,7 @@ tools/memory-model/litmus-tests, into a ``LitmusTest``.
 Thread bodies are a small C: declarations (``int r0;``, ``int *r1 = x;``),
 assignments, expression statements, ``if``/``else`` and blocks, with the
 kernel primitives named in ``CALLS``. What the format allows but racecheck
-does not model yet (loops, SRCU, other architectures, ``filter``, ...)
+does not model yet (loops, arrays, other architectures, ...)
 raises ``LitmusUnsupported`` naming the feature; what is not a litmus test
 at all raises ``ScenarioError`` with the file and line. Nothing here gives
 the code a meaning: ``model.lkmm_litmus`` runs it.
@@ -45,7 +45,9 @@ CALLS.update({"READ_ONCE": 1, "WRITE_ONCE": 2, "smp_load_acquire": 1, "smp_store
               "spin_lock": 1, "spin_unlock": 1, "spin_trylock": 1, "spin_is_locked": 1,
               "atomic_add": 2, "atomic_sub": 2, "atomic_inc": 1, "atomic_dec": 1,
               "atomic_sub_and_test": 2, "atomic_dec_and_test": 1, "atomic_inc_and_test": 1,
-              "atomic_add_negative": 2, "atomic_add_unless": 3})
+              "atomic_add_negative": 2, "atomic_add_unless": 3,
+              "srcu_read_lock": 1, "srcu_read_unlock": 2, "srcu_down_read": 1, "srcu_up_read": 2,
+              "synchronize_srcu": 1, "synchronize_srcu_expedited": 1, "smp_mb__after_srcu_read_unlock": 0})
 for _order in ("", "_relaxed", "_acquire", "_release"):
     for _base in ("xchg", "atomic_xchg"):
         CALLS[_base + _order] = 2
@@ -59,8 +61,7 @@ for _order in ("", "_relaxed", "_acquire", "_release"):
         CALLS[f"atomic_fetch_{_op}{_order}"] = 1
 
 # valid in the kernel's litmus tests, not modelled: name prefix -> feature
-_UNSUPPORTED_CALLS = {"srcu_": "SRCU", "synchronize_srcu": "SRCU", "smp_mb__after_srcu": "SRCU",
-                      "call_rcu": "call_rcu()", "spin_": "spinlock primitive",
+_UNSUPPORTED_CALLS = {"srcu_": "SRCU primitive", "call_rcu": "call_rcu()", "spin_": "spinlock primitive",
                       "atomic_": "atomic primitive"}
 _TYPES = {"int", "long", "unsigned", "short", "char", "bool", "u8", "u16", "u32", "u64", "s32", "s64",
           "intptr_t", "uintptr_t", "spinlock_t", "atomic_t", "atomic_long_t", "void", "const",
