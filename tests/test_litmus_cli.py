@@ -134,6 +134,11 @@ def test_malformed_file_exits_2_with_file_and_line(tmp_path, capsys):
     assert "Test MP+test: Never" in captured.out          # the good file is still checked
 
 
+def test_candidate_bound_exits_3(tmp_path, capsys):
+    assert main(["litmus", write(tmp_path, MP), "--max-candidates", "2"]) == 3
+    assert "more than 2 candidate executions" in capsys.readouterr().err
+
+
 def test_missing_file_exits_2(tmp_path, capsys):
     assert main(["litmus", str(tmp_path / "nope.litmus")]) == 2
     assert "no such file" in capsys.readouterr().err

@@ -18,6 +18,12 @@ from racecheck.scenario.litmus import LitmusUnsupported, parse_litmus_file
 
 from .common import EXIT_BOUND, EXIT_MISMATCH, EXIT_OK, EXIT_USAGE, Parser, positive_int, worse
 
+DESCRIPTION = """\
+Explore every execution of C litmus tests (the format of the kernel's
+tools/memory-model/litmus-tests) under the Linux-kernel memory model, as
+herd7 does, and compare each answer (Always, Sometimes, Never; DATARACE)
+with the test's Result: line. See docs/lkmm.md."""
+
 EPILOG = """\
 exit status:
   0    every test agrees with its Result: line, or has none
@@ -33,10 +39,7 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="racecheck litmus", epilog=EPILOG,
-                     description="Explore every execution of C litmus tests (the format of the kernel's "
-                                 "tools/memory-model/litmus-tests) under the Linux-kernel memory model, "
-                                 "as herd7 does, and compare each answer (Always, Sometimes, Never; "
-                                 "DATARACE) with the test's Result: line.",
+                     description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="FILE",
                         help="litmus files, or directories searched for *.litmus")

@@ -43,8 +43,8 @@ import itertools
 from dataclasses import dataclass, field, replace
 
 from racecheck.model import lkmm
-from racecheck.model.lkmm_events import (Event, Fence, IsLocked, Load, Lock, Rmw, Store, SyncSrcu, TryLock, Unlock,
-                                         Val, rmw_result)
+from racecheck.model.lkmm_events import (Event, Fence, IsLocked, Load, Lock, Rmw, Store, Stuck, SyncSrcu, TryLock,
+                                         Unlock, Val, rmw_result)
 from racecheck.model.lkmm_rel import Rel
 
 DEFAULT_MAX_RUNS = 200_000            # thread runs in all, phase 2
@@ -126,7 +126,6 @@ def _grow(domains: dict, runs) -> bool:
 def thread_runs(tid: int, program, domains: dict, max_runs: int = DEFAULT_MAX_RUNS) -> list:
     """Every run of one thread when its reads return values from
     ``domains`` (location -> set of values; a location not there holds 0)."""
-    from racecheck.model.lkmm_litmus import Stuck      # the litmus front end's "no run" signal
     runs, stack = [], [()]
     while stack:
         choices = stack.pop()

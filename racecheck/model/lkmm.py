@@ -35,8 +35,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .lkmm_events import LOCK_KINDS, READ_KINDS, WRITE_KINDS, Event
-from .lkmm_rel import Rel, bits
+from .lkmm_events import LOCK_KINDS, READ_KINDS, WRITE_KINDS
+from .lkmm_rel import Rel
 
 AXIOMS = ("coherence", "atomic", "happens-before", "propagation", "rcu", "plain-coherence")
 
@@ -343,5 +343,4 @@ class _Model:
         return Verdict(None, tuple(sorted(races.pairs())))
 
 
-__all__ = ["AXIOMS", "Base", "Graph", "Verdict", "Sets", "check",
-           "location_consistent", "bits"]
+__all__ = ["AXIOMS", "Base", "Graph", "Verdict", "Sets", "check", "location_consistent"]

@@ -55,6 +55,11 @@ LOCK_KINDS = frozenset({"LKR", "LKW", "UL", "LF", "RL", "RU"})
 NO_DEPS: frozenset = frozenset()
 
 
+class Stuck(Exception):
+    """Raised by thread code when a run cannot go on (a value read is not
+    a pointer, say): the explorer drops the run, no execution follows it."""
+
+
 @dataclass(frozen=True)
 class Val:
     """A value and the read events (keys) it was computed from."""

@@ -28,12 +28,7 @@ from racecheck.errors import Pos
 from racecheck.scenario import litmus as L
 
 from .lkmm_events import (ACQUIRE, NO_DEPS, ONCE, PLAIN, RELEASE, Fence, IsLocked, Load, Lock, Rmw, Store,
-                          SyncSrcu, TryLock, Unlock, Val)
-
-
-class Stuck(Exception):
-    """This run cannot go on (a guessed value is not a pointer, say): no
-    execution follows it."""
+                          Stuck, SyncSrcu, TryLock, Unlock, Val)
 
 
 _FENCE_TAG = {"smp_mb": "mb", "smp_rmb": "rmb", "smp_wmb": "wmb", "barrier": "barrier",
