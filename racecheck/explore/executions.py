@@ -89,17 +89,20 @@ class Exploration:
 # -- phase 1 and 2: values and thread runs ------------------------------------------
 
 def explore(threads, init: dict, max_runs: int = DEFAULT_MAX_RUNS,
-            max_candidates: int = DEFAULT_MAX_CANDIDATES, max_rounds: int = 64) -> Exploration:
+            max_candidates: int = DEFAULT_MAX_CANDIDATES, max_rounds: int = 64,
+            prune: bool = True) -> Exploration:
     """Every consistent execution of ``threads`` (functions returning
     generators) from the memory ``init`` (location -> value; absent
-    locations start at 0)."""
+    locations start at 0). ``prune=False`` skips the per-location check
+    of phase 3, so that every rf/co choice reaches the whole model: the
+    same executions, more candidates (tests compare the two)."""
     domains = {loc: {value} for loc, value in init.items()}
     for rounds in range(1, max_rounds + 1):
         runs = [thread_runs(tid, program, domains, max_runs) for tid, program in enumerate(threads)]
         if not _grow(domains, runs) or rounds > _max_writes(runs):
             break
     initial = {loc: init.get(loc, 0) for loc in domains}
-    return _graphs(runs, initial, max_candidates)
+    return _graphs(runs, initial, max_candidates, prune)
 
 
 def _max_writes(runs) -> int:
@@ -229,7 +232,7 @@ def _order(value):
 
 # -- phase 3: candidate executions ------------------------------------------------
 
-def _graphs(runs, initial: dict, max_candidates: int) -> Exploration:
+def _graphs(runs, initial: dict, max_candidates: int, prune: bool) -> Exploration:
     result = Exploration(runs=sum(len(r) for r in runs))
     for combo in itertools.product(*runs):
         events, rmw_keys = _number(combo, initial)
@@ -237,7 +240,9 @@ def _graphs(runs, initial: dict, max_candidates: int) -> Exploration:
         base = lkmm.Base(events)
         eid = {e.key: e.eid for e in events}
         rmw = Rel.of_pairs(n, ((eid[a], eid[b]) for a, b in rmw_keys))
-        per_loc = [_location_choices(base, events, loc, rmw) for loc in sorted(initial)]
+        keep = (lambda rf, co, r: lkmm.location_consistent(base, rf, co, r) is None) if prune else \
+            (lambda rf, co, r: True)
+        per_loc = [_location_choices(base, events, loc, rmw, keep) for loc in sorted(initial)]
         if any(not choices for choices in per_loc):
             continue
         for parts in itertools.product(*per_loc):
@@ -284,12 +289,12 @@ def _memory(graph: lkmm.Graph, initial: dict) -> dict:
     return memory
 
 
-def _location_choices(base: lkmm.Base, events, loc: str, rmw: Rel) -> list:
-    """Every (rf, co, extra rmw) choice for one location that passes the
-    per-location axioms."""
+def _location_choices(base: lkmm.Base, events, loc: str, rmw: Rel, keep) -> list:
+    """Every (rf, co, extra rmw) choice for one location that ``keep``
+    accepts (the per-location axioms, when pruning)."""
     here = [e for e in events if e.loc == loc and e.kind != "F"]
     if any(e.kind in ("LKR", "LKW", "UL", "LF", "RL", "RU") for e in here):
-        return _lock_choices(base, here, rmw)
+        return _lock_choices(base, here, rmw, keep)
     n = len(events)
     init = next(e for e in here if e.is_init)
     writes = [e for e in here if e.kind == "W" and not e.is_init]
@@ -300,7 +305,7 @@ def _location_choices(base: lkmm.Base, events, loc: str, rmw: Rel) -> list:
         co = _chain(n, [init] + list(order))
         for choice in itertools.product(*sources):
             rf = Rel.of_pairs(n, ((w.eid, r.eid) for w, r in zip(choice, reads)))
-            if lkmm.location_consistent(base, rf, co, rmw) is None:
+            if keep(rf, co, rmw):
                 out.append((rf, co, Rel.empty(n)))
     return out
 
@@ -310,7 +315,7 @@ def _chain(n: int, order) -> Rel:
     return Rel.of_pairs(n, ((a.eid, b.eid) for i, a in enumerate(order) for b in order[i + 1:]))
 
 
-def _lock_choices(base: lkmm.Base, here, rmw: Rel) -> list:
+def _lock_choices(base: lkmm.Base, here, rmw: Rel, keep) -> list:
     """lock.cat for one lock: every order of its critical sections."""
     n = base.n
     init = next(e for e in here if e.is_init)
@@ -353,7 +358,7 @@ def _lock_choices(base: lkmm.Base, here, rmw: Rel) -> list:
         lk_rf = [(chain[chain.index(lkw) - 1], lkr_of[lkw.eid]) for lkw, _ in order]
         for rf_pairs in _lock_reads(here, by_thread, init):
             rf = Rel.of_pairs(n, ((w.eid, r.eid) for w, r in lk_rf + rf_pairs))
-            if lkmm.location_consistent(base, rf, co, rmw | extra_rmw) is None:
+            if keep(rf, co, rmw | extra_rmw):
                 out.append((rf, co, extra_rmw))
     return out
 
