@@ -56,6 +56,8 @@ commands:
                                a Promela model, or the state graph
   racecheck explain SCENARIO   which steps make threads dependent, and
                                how to write them so they are not
+  racecheck litmus FILE.litmus...
+                               C litmus tests under the kernel's memory model
   (racecheck COMMAND --help for each)
 
 examples:
