@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import textwrap
 
+from racecheck.report.fold import fold_prose
+
 WIDTH = 75
 
 
 def render_explain(dependence, path: str, variant: str = "") -> str:
     label = f", variant {variant}" if variant else ""
-    lines = [f"== {path}{label}: what makes threads dependent", ""]
+    lines = fold_prose(f"== {path}{label}: what makes threads dependent", WIDTH, "   ") + [""]
     total = dependence.threads * (dependence.threads - 1) // 2
     lines += _wrap(f"{dependence.threads} threads; {dependence.pairs} of {total} pairs may conflict. "
                    "Steps conflict when one writes what the other reads or writes; partial-order "
