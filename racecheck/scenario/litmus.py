@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 
 from racecheck.errors import Pos, ScenarioError
+# the tree is part of this module's interface: model.lkmm_litmus reads L.Call, L.If, ...
+from racecheck.scenario.litmus_syntax import (  # noqa: F401
+    AddrOf, Assign, Atom, Binary, Call, Decl, Deref, ExprStmt, If, Lexer, LitmusTest, Name, Num, Prop,
+    ThreadDef, Tok, Unary)
 
 
 class LitmusUnsupported(ScenarioError):
@@ -70,182 +73,6 @@ _UNSUPPORTED_WORDS = {"while": "loops", "for": "loops", "do": "loops", "goto": "
                       "switch": "switch", "return": "return", "break": "break", "continue": "continue"}
 
 
-# -- the syntax tree --------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Num:
-    value: int
-    line: int
-
-
-@dataclass(frozen=True)
-class Name:
-    name: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Deref:
-    expr: object
-    line: int
-
-
-@dataclass(frozen=True)
-class AddrOf:
-    name: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Call:
-    name: str
-    args: tuple
-    line: int
-    text: str                     # the call as written, for reports
-
-
-@dataclass(frozen=True)
-class Binary:
-    op: str
-    left: object
-    right: object
-    line: int
-
-
-@dataclass(frozen=True)
-class Unary:
-    op: str                       # '!', '-', '~'
-    expr: object
-    line: int
-
-
-@dataclass(frozen=True)
-class Decl:
-    name: str
-    init: object | None
-    line: int
-
-
-@dataclass(frozen=True)
-class Assign:
-    target: object                # Name (a register) or Deref (a plain store)
-    expr: object
-    line: int
-    text: str
-
-
-@dataclass(frozen=True)
-class ExprStmt:
-    expr: object
-    line: int
-
-
-@dataclass(frozen=True)
-class If:
-    cond: object
-    then: tuple
-    orelse: tuple
-    line: int
-
-
-@dataclass(frozen=True)
-class ThreadDef:
-    index: int
-    params: tuple                 # names of the pointer parameters
-    body: tuple
-    line: int
-
-
-@dataclass(frozen=True)
-class Atom:
-    """``0:r0=1`` (thread 0's register r0) or ``x=1`` (location x)."""
-
-    thread: int | None
-    name: str
-    value: object
-    line: int
-
-    def __str__(self) -> str:
-        who = f"{self.thread}:" if self.thread is not None else ""
-        return f"{who}{self.name}={self.value}"
-
-
-@dataclass(frozen=True)
-class Prop:
-    """A condition: op is 'and', 'or', 'not', 'atom', 'true' or 'false'."""
-
-    op: str
-    args: tuple = ()
-
-    def atoms(self):
-        if self.op == "atom":
-            yield self.args[0]
-        for arg in self.args:
-            if isinstance(arg, Prop):
-                yield from arg.atoms()
-
-
-@dataclass(frozen=True)
-class LitmusTest:
-    name: str
-    path: str
-    init: dict                    # location -> int, or the name of the location it points to
-    init_regs: dict               # (thread, register) -> value
-    threads: tuple
-    quantifier: str               # 'exists', '~exists' or 'forall'
-    condition: Prop
-    expected: str | None          # Result: Always / Sometimes / Never
-    expected_race: bool | None    # Result: ... DATARACE (None: not said)
-    lines: tuple                  # the source lines, for messages
-    shown: tuple = ()             # Atoms (value unused) of the 'locations [...]' clause
-    filter: Prop | None = None    # 'filter P': only executions satisfying P count
-
-
-# -- tokens -----------------------------------------------------------------------
-
-_TOKEN = re.compile(r"""
-    (?P<ws>[ \t\r\n]+)
-  | (?P<num>0[xX][0-9a-fA-F]+|[0-9]+)
-  | (?P<id>[A-Za-z_][A-Za-z0-9_.]*)
-  | (?P<op>/\\|\\/|==|!=|<=|>=|&&|\|\||->|<<|>>|[{}()\[\];,=*&+\-<>!~:|^%/?])
-""", re.VERBOSE)
-
-
-@dataclass(frozen=True)
-class Tok:
-    kind: str
-    text: str
-    line: int
-    col: int
-
-
-class _Lexer:
-    def __init__(self, path: str, text: str, first_line: int, lines):
-        self.path, self.lines = path, lines
-        self.toks = list(self._tokens(text, first_line))
-
-    def _tokens(self, text: str, line: int):
-        pos, col0 = 0, 0
-        while pos < len(text):
-            match = _TOKEN.match(text, pos)
-            if not match:
-                raise self.error(line, pos - col0 + 1, f"unexpected character {text[pos]!r}")
-            kind = match.lastgroup
-            if kind == "ws":
-                for offset, ch in enumerate(match.group(), pos):
-                    if ch == "\n":
-                        line, col0 = line + 1, offset + 1
-            else:
-                yield Tok(kind, match.group(), line, pos - col0 + 1)
-            pos = match.end()
-
-    def error(self, line: int, col: int, message: str, hint: str = "") -> ScenarioError:
-        return ScenarioError(Pos(self.path, line, col), message, hint, self.source(line))
-
-    def source(self, line: int) -> str:
-        return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-
-
 # -- the parser -------------------------------------------------------------------
 
 def parse_litmus_file(path: str) -> LitmusTest:
@@ -267,7 +94,7 @@ def parse_litmus(text: str, path: str = "<litmus>") -> LitmusTest:
     cleaned = _strip_comments(text, path, lines)
     header_line, name = _header(cleaned, path, lines)
     body = "\n".join(cleaned.splitlines()[header_line:])
-    parser = _Parser(_Lexer(path, body, header_line + 1, lines), path)
+    parser = _Parser(Lexer(path, body, header_line + 1, lines), path)
     init, init_regs, threads, shown, filter_, quantifier, condition = parser.test()
     return LitmusTest(name, path, init, init_regs, threads, quantifier, condition, expected, race, lines,
                       shown, filter_)
@@ -336,7 +163,7 @@ def _header(text: str, path: str, lines):
 
 
 class _Parser:
-    def __init__(self, lexer: _Lexer, path: str):
+    def __init__(self, lexer: Lexer, path: str):
         self.lx, self.path = lexer, path
         self.toks, self.i = lexer.toks, 0
 
