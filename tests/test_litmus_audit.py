@@ -194,3 +194,27 @@ def test_weakened_answers_match_a_direct_check():
     test = parse_litmus_file(os.path.join(HERE, "SB+xchg+xchg.litmus"))
     for prim in primitives(test):
         assert check_litmus(weaken(test, prim)).answer == "Sometimes"
+
+
+def test_weakened_source_lines_match_the_weakening():
+    test = parse_litmus_file(os.path.join(HERE, "MP+rel+acq.litmus"))
+    store, load = primitives(test)
+    assert weaken(test, store).lines[13].strip() == "WRITE_ONCE(*y, 1);"
+    assert weaken(test, load).lines[21].strip() == "r0 = READ_ONCE(*y);"
+    srcu = parse_litmus_file(os.path.join(HERE, "SRCU+sync.litmus"))
+    sync, section = primitives(srcu)
+    weak = weaken(srcu, section)
+    assert (weak.lines[24].strip(), weak.lines[27].strip()) == ("idx = 0;", ";")
+    assert weaken(srcu, sync).lines[14].strip() == ";"
+
+
+def test_cli_witness_draws_the_counterexample_of_each_needed_primitive(capsys):
+    assert main(["audit", "--witness", os.path.join(HERE, "MP+rel+acq.litmus"),
+                 os.path.join(HERE, "ISA2+rel+acqrel+acq.litmus")]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 75
+    assert out.count("\nwithout ") == 2 + 3                 # ISA2's middle acquire is not needed
+    assert ("without P1 smp_load_acquire (line 22, weakened to READ_ONCE): Sometimes\n"
+            "  witness: this execution reaches exists (1:r0=1 /\\ 1:r1=0)") in out
+    assert "smp_store_release(y, 1)\n" in out and "r0 = READ_ONCE(*y)\n" in out
+    assert "without P1 smp_load_acquire (line 21" not in out

@@ -10,7 +10,9 @@ import sys
 from racecheck.errors import ScenarioError
 from racecheck.explore.audit import audit_litmus
 from racecheck.explore.executions import DEFAULT_MAX_CANDIDATES, TooBig
-from racecheck.report.audit import audit_json, render_audit
+from racecheck.explore.witness import find_witness
+from racecheck.report.audit import audit_json, render_audit, render_without
+from racecheck.report.witness import render_witness
 from racecheck.scenario.litmus import parse_litmus_file
 
 from .common import EXIT_BOUND, EXIT_OK, EXIT_USAGE, Parser, positive_int, worse
@@ -33,6 +35,7 @@ exit status:
 
 examples:
   racecheck audit tests/lkmm/MP+wmb+rmb.litmus
+  racecheck audit --witness tests/lkmm/SB+mb+mb.litmus
   racecheck audit tests/lkmm/ --json"""
 
 
@@ -42,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+", metavar="FILE",
                         help="litmus files, or directories searched for *.litmus")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    parser.add_argument("--witness", action="store_true",
+                        help="after the table, draw the counterexample without each needed primitive")
     parser.add_argument("--max-candidates", type=positive_int, default=DEFAULT_MAX_CANDIDATES, metavar="N",
                         help=f"stop a check after N candidate executions (default {DEFAULT_MAX_CANDIDATES})")
     return parser
@@ -62,9 +67,13 @@ def run(argv) -> int:
             status = worse(status, EXIT_BOUND)
             continue
         documents.append(audit_json(audit))
-        if not args.json:
-            print(("\n" if printed else "") + render_audit(audit))
-            printed += 1
+        if args.json:
+            continue
+        print(("\n" if printed else "") + render_audit(audit))
+        printed += 1
+        for row in audit.weakened:
+            if args.witness and row.needed(audit.answer):
+                print("\n" + render_without(row, render_witness(find_witness(row.test, args.max_candidates))))
     if args.json:
         print(json.dumps({"schema": "racecheck-audit", "schema_version": 1, "tests": documents}, indent=2))
     return status

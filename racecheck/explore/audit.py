@@ -21,6 +21,7 @@ from .litmus import LitmusResult, check_litmus
 class Weakened:
     primitive: Primitive
     answer: str                   # the weakened test's answer, 'Never DATARACE' and the like
+    test: LitmusTest              # the weakened test
 
     def needed(self, original: str) -> bool:
         return self.answer != original
@@ -42,6 +43,8 @@ def answer_of(result: LitmusResult) -> str:
 
 def audit_litmus(test: LitmusTest, max_candidates: int = DEFAULT_MAX_CANDIDATES) -> Audit:
     result = check_litmus(test, max_candidates=max_candidates)
-    rows = tuple(Weakened(p, answer_of(check_litmus(weaken(test, p), max_candidates=max_candidates)))
-                 for p in primitives(test))
-    return Audit(result, rows)
+    rows = []
+    for primitive in primitives(test):
+        weak = weaken(test, primitive)
+        rows.append(Weakened(primitive, answer_of(check_litmus(weak, max_candidates=max_candidates)), weak))
+    return Audit(result, tuple(rows))

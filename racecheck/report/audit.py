@@ -7,12 +7,14 @@
         24  P1 smp_rmb -> nothing          needed: Never -> Sometimes
 
 A lock or read-side pair names its closing line (``spin_lock(s)..16``);
-a cell too wide for its column puts the verdict on the next line.
+a cell too wide for its column puts the verdict on the next line. With
+``--witness`` each needed primitive is followed by the counterexample
+without it (``render_without``).
 """
 
 from __future__ import annotations
 
-from racecheck.explore.audit import Audit
+from racecheck.explore.audit import Audit, Weakened
 
 from .litmus import WIDTH, _prop, _wrap
 
@@ -50,3 +52,11 @@ def audit_json(audit: Audit) -> dict:
                             "line": row.primitive.line, "end_line": row.primitive.end_line or None,
                             "weakened_to": row.primitive.weakened, "answer": row.answer,
                             "needed": row.needed(audit.answer)} for row in audit.weakened]}
+
+
+def render_without(row: Weakened, witness: str) -> str:
+    """The counterexample of a needed primitive: the weakened test's
+    witness under a heading naming what was weakened."""
+    head = f"without {row.primitive.describe()} (line {row.primitive.line}, " \
+           f"weakened to {row.primitive.weakened}): {row.answer}"
+    return "\n".join(_wrap(head, first="") + [witness])

@@ -21,11 +21,13 @@ Each primitive is weakened to the least that keeps the code meaningful:
   an ``srcu_read_lock`` set gets 0).
 
 The weakening works on the syntax tree, so the weakened test keeps the
-line numbers of the original.
+line numbers of the original; its source lines (for reports) are edited
+to match.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from . import litmus as L
@@ -109,7 +111,43 @@ def weaken(test: L.LitmusTest, primitive: Primitive) -> L.LitmusTest:
     threads = list(test.threads)
     index = primitive.thread
     threads[index] = replace(threads[index], body=_block(threads[index].body, targets))
-    return replace(test, threads=tuple(threads))
+    lines = list(test.lines)
+    for call in primitive.calls:
+        if 0 < call.line <= len(lines):
+            lines[call.line - 1] = _edit_line(lines[call.line - 1], call, primitive.weakened)
+    return replace(test, threads=tuple(threads), lines=tuple(lines))
+
+
+def call_span(line: str, name: str, nth: int = 0):
+    """(start, end) of the ``nth`` call ``name(...)`` on a source line, or
+    None."""
+    starts = [m.start() for m in re.finditer(rf"\b{re.escape(name)}\s*\(", line)]
+    if nth >= len(starts):
+        return None
+    depth, i = 0, line.index("(", starts[nth])
+    while i < len(line):
+        depth += {"(": 1, ")": -1}.get(line[i], 0)
+        if depth == 0:
+            return starts[nth], i + 1
+        i += 1
+    return None
+
+
+def _edit_line(text: str, call: L.Call, weakened: str) -> str:
+    """The source line with the call as weakened (the first call of that
+    name on the line)."""
+    span = call_span(text, call.name)
+    if span is None:
+        return text
+    start, end = span
+    inner = text[text.index("(", start) + 1:end - 1]
+    if weakened == "nothing":
+        new = "0" if re.search(r"=\s*$", text[:start]) else ""
+    elif call.name in ("smp_load_acquire", "smp_store_release"):
+        new = f"{weakened}(*{inner})"
+    else:
+        new = f"{weakened}({inner})"
+    return text[:start] + new + text[end:]
 
 
 def _closer(rest, opener: L.Call, paired: set):

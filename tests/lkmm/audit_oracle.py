@@ -22,19 +22,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 from racecheck.scenario.litmus import parse_litmus_file  # noqa: E402
-from racecheck.scenario.litmus_weaken import primitives  # noqa: E402
-
-
-def call_span(line: str, name: str, nth: int):
-    """(start, end) of the nth call ``name(...)`` on a source line."""
-    starts = [m.start() for m in re.finditer(rf"\b{re.escape(name)}\s*\(", line)]
-    start = starts[nth]
-    depth, i = 0, line.index("(", start)
-    while True:
-        depth += {"(": 1, ")": -1}.get(line[i], 0)
-        if depth == 0:
-            return start, i + 1
-        i += 1
+from racecheck.scenario.litmus_weaken import call_span, primitives  # noqa: E402
 
 
 def weaken_text(lines, prim, calls_on_line):
