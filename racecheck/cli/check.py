@@ -60,7 +60,7 @@ commands:
                                C litmus tests under the kernel's memory model
                                (--witness: draw an execution showing it)
   racecheck audit FILE.litmus...
-                               which ordering primitives a litmus test needs
+                               the ordering a litmus test needs
   (racecheck COMMAND --help for each)
 
 examples:
