@@ -6,7 +6,7 @@ mismatched; 69 a package racecheck needs is not installed (or spin, gcc
 for --engine spin); 70 an internal error of racecheck; 130 interrupted.
 
 Each command lives in its own module here: ``check`` (the default),
-``report``, ``diff``, ``export``, ``explain``, ``litmus``; ``common`` holds
+``report``, ``diff``, ``export``, ``explain``, ``litmus``, ``audit``; ``common`` holds
 what they share.
 """
 
@@ -18,7 +18,7 @@ import sys
 from racecheck.errors import InternalError, MissingDependency, ScenarioError, UsageError
 from racecheck.report.diagram import diagram_style
 
-from . import check, diff, explain, export, litmus, report
+from . import audit, check, diff, explain, export, litmus, report
 from .check import EPILOG, build_parser
 from .common import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_MISSING, EXIT_OK, EXIT_USAGE, PROGRESS_LOG_SECONDS,
                      Progress)
@@ -27,7 +27,7 @@ __all__ = ["main", "build_parser", "EPILOG", "EXIT_MISSING", "PROGRESS_LOG_SECON
 
 # command name -> the function that runs it on the rest of the command line
 COMMANDS = {"check": check.run, "report": report.run, "diff": diff.run, "export": export.run,
-            "explain": explain.run, "litmus": litmus.run}
+            "explain": explain.run, "litmus": litmus.run, "audit": audit.run}
 
 
 def main(argv=None) -> int:

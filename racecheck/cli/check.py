@@ -58,6 +58,9 @@ commands:
                                how to write them so they are not
   racecheck litmus FILE.litmus...
                                C litmus tests under the kernel's memory model
+                               (--witness: draw an execution showing it)
+  racecheck audit FILE.litmus...
+                               the ordering a litmus test needs
   (racecheck COMMAND --help for each)
 
 examples:

@@ -12,8 +12,10 @@ import sys
 from racecheck.errors import ScenarioError, UsageError
 from racecheck.explore.executions import DEFAULT_MAX_CANDIDATES, TooBig
 from racecheck.explore.litmus import check_litmus
+from racecheck.explore.witness import find_witness
 from racecheck.report.litmus import (render_result, render_summary, render_unsupported, result_json,
                                      unsupported_json)
+from racecheck.report.witness import render_witness
 from racecheck.scenario.litmus import LitmusUnsupported, parse_litmus_file
 
 from .common import EXIT_BOUND, EXIT_MISMATCH, EXIT_OK, EXIT_USAGE, Parser, positive_int, worse
@@ -34,6 +36,7 @@ exit status:
 
 examples:
   racecheck litmus tests/lkmm/MP+rel+acq.litmus
+  racecheck litmus --witness tests/lkmm/SB+once+once.litmus
   racecheck litmus tools/memory-model/litmus-tests/ --json"""
 
 
@@ -44,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+", metavar="FILE",
                         help="litmus files, or directories searched for *.litmus")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    parser.add_argument("--witness", action="store_true",
+                        help="draw one execution that reaches the exists clause (or violates ~exists, "
+                             "forall), in CPU columns")
     parser.add_argument("--max-candidates", type=positive_int, default=DEFAULT_MAX_CANDIDATES, metavar="N",
                         help=f"stop a test after N candidate executions (default {DEFAULT_MAX_CANDIDATES})")
     return parser
@@ -72,6 +78,7 @@ def run(argv) -> int:
         try:
             test = parse_litmus_file(path)
             result = check_litmus(test, max_candidates=args.max_candidates)
+            witness = render_witness(find_witness(test, args.max_candidates)) if args.witness else None
         except LitmusUnsupported as exc:
             name = _name_of(path)
             unsupported.append(path)
@@ -90,6 +97,9 @@ def run(argv) -> int:
         results.append(result)
         documents.append(result_json(result))
         _say(args, render_result(result))
+        if witness is not None:
+            documents[-1]["witness"] = witness.split("\n")
+            _say(args, witness + "\n")
         if result.agrees is False:
             status = worse(status, EXIT_MISMATCH)
     if args.json:
