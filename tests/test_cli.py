@@ -220,3 +220,11 @@ def test_internal_error_is_never_a_verdict(monkeypatch, capsys):
     assert "racecheck internal error: RuntimeError: simulated bug" in captured.err
     assert "please report it" in captured.err
     assert "violation" not in captured.out
+
+
+@pytest.mark.parametrize("command", ["", "report", "diff", "export", "explain", "litmus", "audit"])
+def test_help_fits_75_columns(command, capsys):
+    assert main(([command] if command else []) + ["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "usage: racecheck" in out
+    assert [line for line in out.splitlines() if len(line) > 75] == []

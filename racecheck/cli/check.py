@@ -29,9 +29,9 @@ from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser, bounds_and_o
 
 DESCRIPTION = """\
 Explore every interleaving of the threads in racecheck scenario files and
-report, for each variant, whether its expected verdict holds. A violation is
-drawn as a race diagram (one column per thread, as in kernel commit messages)
-with the command that replays it."""
+report, for each variant, whether its expected verdict holds. A violation
+is drawn as a race diagram (one column per thread, as in kernel commit
+messages) with the command that replays it."""
 
 EPILOG = """\
 exit status:
@@ -42,7 +42,8 @@ exit status:
        before a verdict, and nothing mismatched
   69   a package racecheck needs is not installed (pip install -e .),
        or spin/gcc for --engine spin
-  70   internal error in racecheck (please report it with the scenario file)
+  70   internal error in racecheck (please report it with the scenario
+       file)
   130  interrupted
 
 commands:
@@ -51,13 +52,14 @@ commands:
                                Markdown, mail text, JSON and HTML reports
   racecheck report --check DIR whether stored reports still match their
                                scenario files and this racecheck
-  racecheck diff OLD NEW       the before/after paragraph of a commit message
+  racecheck diff OLD NEW       the before/after paragraph of a commit
+                               message
   racecheck export --promela|--dot|--graphml SCENARIO
                                a Promela model, or the state graph
   racecheck explain SCENARIO   which steps make threads dependent, and
                                how to write them so they are not
   racecheck litmus FILE.litmus...
-                               C litmus tests under the kernel's memory model
+                               litmus tests under the kernel's memory model
                                (--witness: draw an execution showing it)
   racecheck audit FILE.litmus...
                                the ordering a litmus test needs
@@ -66,7 +68,8 @@ commands:
 examples:
   racecheck scenarios/dirty_unlocked.yaml
   racecheck scenarios/ --max-states 1000000
-  racecheck scenarios/dirty_unlocked.yaml --variant unlocked --schedule 'reclaim,writeback*3'"""
+  racecheck scenarios/dirty_unlocked.yaml --variant unlocked \\
+      --schedule 'reclaim,writeback*3'"""
 
 
 def build_parser() -> argparse.ArgumentParser:

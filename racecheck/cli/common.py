@@ -21,9 +21,15 @@ EXIT_MISSING = MissingDependency.EXIT_STATUS      # 69
 PROGRESS_LOG_SECONDS = 30      # between two progress lines when stderr is not a terminal
 
 
+HELP_WIDTH = 75                # --help fits a mail, as the rest of the output does
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
+
+    def _get_formatter(self):
+        return self.formatter_class(prog=self.prog, width=HELP_WIDTH)
 
 
 def search_options(parser) -> None:

@@ -12,10 +12,10 @@ from .common import EXIT_OK, Parser, bounds_and_options, check_all, load_variant
 
 def run(argv) -> int:
     parser = Parser(prog="racecheck diff",
-                     description="Compare two scenario files (the model before and after a patch), or two "
-                                 "variants of one file, and print the 'before this patch / after this patch' "
-                                 "paragraph of a commit message: the verdict table and the race diagrams the "
-                                 "change removes or adds.",
+                     description="Compare two scenario files (the model before and after a patch), or\n"
+                                 "two variants of one file, and print the 'before this patch / after this\n"
+                                 "patch' paragraph of a commit message: the verdict table and the race\n"
+                                 "diagrams the change removes or adds.",
                      epilog="examples:\n  racecheck diff old.yaml new.yaml\n"
                             "  racecheck diff scenarios/dirty_unlocked.yaml --variants unlocked trylock\n"
                             "  racecheck diff a.yaml::unlocked b.yaml::trylock",
