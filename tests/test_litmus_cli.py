@@ -237,3 +237,12 @@ def test_executions_are_distinct_rf_co_choices():
                 for g in (e.graph for e in found.executions)}
         assert len(keys) == len(found.executions)
         assert check_litmus(test).executions == len(found.executions)
+
+
+def test_an_unknown_name_is_pointed_at(tmp_path, capsys):
+    path = tmp_path / "y.litmus"
+    path.write_text("C y\n{}\nP0(int *x) {\n int r0;\n r0 = READ_ONCE(*y);\n}\nexists (0:r0=1)\n")
+    assert main(["litmus", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{path}:5:18: P0: 'y' is neither a parameter nor a declared register"
+    assert err[2].index("^") == err[1].index("*y") + 1

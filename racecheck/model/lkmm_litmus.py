@@ -126,7 +126,7 @@ class _Thread:
             return self.regs[node.name]
         if node.name in self.params:
             return Val(node.name)                         # a pointer to the shared variable
-        raise L.ScenarioError(Pos(self.test.path, node.line, 1),
+        raise L.ScenarioError(Pos(self.test.path, node.line, node.col),
                               f"P{self.thread.index}: '{node.name}' is neither a parameter nor a declared register",
                               source_line=_line(self.test, node.line))
 

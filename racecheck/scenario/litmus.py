@@ -437,7 +437,7 @@ class _Parser:
         if tok.kind == "id":
             if self.at("("):
                 return self.call(tok)
-            return self.postfix(Name(tok.text, tok.line))
+            return self.postfix(Name(tok.text, tok.line, tok.col))
         raise self.fail(tok, f"expected an expression, found '{tok.text}'")
 
     def postfix(self, expr):

@@ -22,6 +22,7 @@ class Num:
 class Name:
     name: str
     line: int
+    col: int = 1
 
 
 @dataclass(frozen=True)
