@@ -15,22 +15,23 @@ from __future__ import annotations
 
 
 def fold_prose(line: str, width: int, more: str = "") -> list:
-    if not width or len(line) <= width:
-        return [line]
-    body = line.lstrip(" ")
-    lead = line[:len(line) - len(body)]
-    rest = lead + ("  " if body.startswith("- ") else "") + more
-    return [lead + part if n == 0 else part
-            for n, part in enumerate(_wrap_whole_words(body, width - len(lead), rest, lead))]
+    return _fold(line, width, more, lists=True)
 
 
 def fold_code(line: str, width: int) -> list:
+    return _fold(line, width, "    ", lists=False)
+
+
+def _fold(line: str, width: int, more: str, lists: bool) -> list:
+    """``line`` wrapped at spaces, its continuations indented as the line
+    plus ``more`` (plus two after a ``- `` list marker when ``lists``)."""
     if not width or len(line) <= width:
         return [line]
     body = line.lstrip(" ")
     lead = line[:len(line) - len(body)]
+    rest = lead + ("  " if lists and body.startswith("- ") else "") + more
     return [lead + part if n == 0 else part
-            for n, part in enumerate(_wrap_whole_words(body, width - len(lead), lead + "    ", lead))]
+            for n, part in enumerate(_wrap_whole_words(body, width - len(lead), rest, lead))]
 
 
 def fold_command(line: str, width: int) -> list:
