@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from racecheck.errors import ScenarioError
 from racecheck.explore.audit import audit_litmus
@@ -15,8 +14,8 @@ from racecheck.report.audit import audit_json, render_audit, render_without
 from racecheck.report.witness import render_witness
 from racecheck.scenario.litmus import parse_litmus_file
 
-from .common import EXIT_BOUND, EXIT_OK, EXIT_USAGE, Parser, positive_int, worse
-from .litmus import find_litmus
+from .common import EXIT_OK, Parser, positive_int, worse
+from .litmus import find_litmus, refused
 
 DESCRIPTION = """\
 For every ordering primitive of C litmus tests (barriers, acquire and
@@ -58,13 +57,8 @@ def run(argv) -> int:
     for path in find_litmus(args.paths):
         try:
             audit = audit_litmus(parse_litmus_file(path), max_candidates=args.max_candidates)
-        except ScenarioError as exc:                 # LitmusUnsupported too
-            print(exc.render(), file=sys.stderr)
-            status = worse(status, EXIT_USAGE)
-            continue
-        except TooBig as exc:
-            print(f"racecheck: {path}: {exc}; raise --max-candidates to finish", file=sys.stderr)
-            status = worse(status, EXIT_BOUND)
+        except (ScenarioError, TooBig) as exc:
+            status = worse(status, refused(path, exc))
             continue
         documents.append(audit_json(audit))
         if args.json:

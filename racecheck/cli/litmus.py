@@ -55,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def refused(path: str, exc) -> int:
+    """Say why ``path`` could not be checked; its exit status: 2 for bad
+    input (a ScenarioError), 3 for the --max-candidates bound (TooBig)."""
+    if isinstance(exc, TooBig):
+        print(f"racecheck: {path}: {exc}; raise --max-candidates to finish", file=sys.stderr)
+        return EXIT_BOUND
+    print(exc.render(), file=sys.stderr)
+    return EXIT_USAGE
+
+
 def find_litmus(paths) -> list:
     files = []
     for path in paths:
@@ -86,13 +96,8 @@ def run(argv) -> int:
             _say(args, render_unsupported(name, exc.feature, str(exc.pos or path)))
             status = worse(status, EXIT_MISMATCH)
             continue
-        except ScenarioError as exc:
-            print(exc.render(), file=sys.stderr)
-            status = worse(status, EXIT_USAGE)
-            continue
-        except TooBig as exc:
-            print(f"racecheck: {path}: {exc}; raise --max-candidates to finish", file=sys.stderr)
-            status = worse(status, EXIT_BOUND)
+        except (ScenarioError, TooBig) as exc:
+            status = worse(status, refused(path, exc))
             continue
         results.append(result)
         documents.append(result_json(result))
