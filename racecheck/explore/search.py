@@ -73,7 +73,7 @@ class _Found:
 
 def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
             reduction: bool = True, hash_compact: bool = False, progress=None,
-            deadline: float | None = None) -> Exploration:
+            deadline: float | None = None, packed: bool | None = None) -> Exploration:
     """Explore every interleaving of ``program`` within ``bounds``.
 
     ``progress(states, transitions, depth, seconds)`` is called while the
@@ -81,13 +81,22 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
     no ``every``). Ctrl-C ends the search with exit reason ``INTERRUPTED``
     and the statistics so far. ``deadline`` is the
     ``time.perf_counter()`` instant the search must stop by; by default,
-    ``bounds.timeout`` seconds from now.
+    ``bounds.timeout`` seconds from now. ``packed``: run the unreduced
+    search on packed states with generated code (``explore.packed``); by
+    default, whenever reduction is off and accesses are not being checked.
     """
+    if packed is None:
+        packed = not reduction and program.checker is None
+    if packed and reduction:
+        raise ValueError("the packed search is the unreduced search")
     # Millions of stored tuples make every collection of the cyclic garbage
     # collector scan them all; the search creates no reference cycles.
     collecting = gc.isenabled()
     gc.disable()
     try:
+        if packed:
+            from racecheck.explore.packed import explore_packed
+            return explore_packed(program, bounds, expect, hash_compact, progress, deadline)
         return _explore(program, bounds, expect, reduction, hash_compact, progress, deadline)
     finally:
         if collecting:

@@ -1,0 +1,474 @@
+"""The unreduced breadth-first search over packed states.
+
+Same search as ``explore.search`` without reduction (same order, so the
+same states, transitions, depth and counterexamples), over
+``model.packed.PackedModel``: a state is one integer, successors come from
+generated code, and storage is compact:
+
+* visited states: the packed integers themselves (exact), or with
+  ``hash_compact`` their 64-bit fingerprints: the integer itself when the
+  layout has at most 60 bits (then nothing can collide), else a hash of its
+  61-bit pieces (Python hashes integers and tuples the same way in every
+  process, so a run is repeatable);
+* numbers, parents and steps in flat arrays, as ``explore.search``;
+* edges, kept for the livelock check, as two flat integer arrays (each
+  state's successors, in the order states are expanded), so that looping
+  models can use ``hash_compact`` too. States themselves are not kept:
+  a livelock cycle is rebuilt by replaying schedules.
+
+A value the layout cannot hold starts the search again with a wider layout
+(``model.packed_layout.Relayout``).
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+
+from racecheck.errors import InternalError
+from racecheck.explore import statetable
+from racecheck.explore.budget import peak_memory
+from racecheck.explore.result import ExitReason, Exploration, Stats, Verdict
+from racecheck.explore.search import (_LOOK_SECONDS, _PROGRESS_SECONDS, _checked, _check_state, _Found,
+                                      _failure_kind, _goal_met, _moves, _ordered, _violation, _wants_livelock)
+from racecheck.explore.schedule import Schedule
+from racecheck.explore.result import Violation
+from racecheck.model.packed import PackedModel
+from racecheck.model.packed_layout import Relayout, widen
+from racecheck.model.program import USER_ERRORS, InitialFailure, as_step_error
+from racecheck.model.runtime import Chooser
+
+_MAX_RELAYOUTS = 200
+_THREE_BYTES = 1 << 24          # the first state number an edge cannot hold in 3 bytes
+
+
+def explore_packed(program, bounds, expect, hash_compact, progress, deadline) -> Exploration:
+    """``explore.search.explore`` without reduction, on packed states."""
+    start = time.perf_counter()
+    if deadline is None and bounds.timeout:
+        deadline = start + bounds.timeout
+    overrides: dict = {}
+    for _ in range(_MAX_RELAYOUTS):
+        try:
+            model = PackedModel(program, overrides)
+            return _search(program, model, bounds, expect, hash_compact, progress, deadline, start)
+        except Relayout as need:
+            overrides = widen(overrides, need)
+    raise RuntimeError("the packed layout kept growing")  # pragma: no cover
+
+
+def _search(program, model: PackedModel, bounds, expect, hash_compact, progress, deadline, start):
+    max_states, max_depth, max_memory = bounds.max_states, bounds.max_depth, bounds.max_memory
+    keep_edges = program.may_cycle and not program.livelock_allowed
+    check_deadlock = not program.deadlock_allowed
+
+    threads = [(t, leaf.offset, leaf.group.mask, th.end, model.guards[t], model.steppers[t], th.chooses,
+                marks_row)
+               for (t, th), leaf, marks_row in zip(enumerate(program.threads), model.pc_leaves,
+                                                   (tuple(bytearray(th.end + 2) for _ in range(th.end + 1))
+                                                    for th in program.threads))]
+    marks = tuple(row[7] for row in threads)
+    fast_invariants = model.fast_invariants
+    pc_bits, ends = model.pc_bits, model.ends
+    has_finals = bool(program.finals)
+    finished = model.finished
+    decode = model.decode
+    fast_expand = model.expander(marks)
+
+    table = statetable.table(max(1, (model.layout.bits + 7) // 8), exact=not hash_compact)
+    add = table.add
+    parent = array("i")
+    out = bytearray()                 # per state: how many of its edges are in edge_to (255: see many)
+    many: dict = {}
+    nbytes = max(1, (model.layout.bits + 7) // 8)
+    to_bytes, from_bytes = int.to_bytes, int.from_bytes
+    # edges to states found before (the others are parent links), ``width``
+    # bytes each: 3 until there are 2 ** 24 states, then 4
+    edge_to = bytearray()
+    width = 3
+    terminal = bytearray()
+    found = _Found()
+    violating = 0
+    transitions = 0
+
+    def add_state(s, sid, pid, length):
+        """Number ``sid`` (just given by the table): store and check it."""
+        nonlocal violating, width, stored
+        parent.append(pid)
+        if sid == _THREE_BYTES and keep_edges:   # edges to it need a fourth byte
+            edge_to[:] = b"".join(to_bytes(int.from_bytes(edge_to[k:k + 3], "little"), 4, "little")
+                                  for k in range(0, len(edge_to), 3))
+            stored = stored // 3 * 4
+            width = 4
+        if keep_edges:
+            terminal.append(0)
+        try:
+            for fn in fast_invariants:
+                if not fn(s):
+                    break
+            else:
+                if not has_finals and not keep_edges or s & pc_bits != ends:
+                    return sid
+        except Exception:
+            pass                      # the careful way below decides
+        violating += _check_state(program, decode(s), sid, length, found, keep_edges, terminal)
+        return sid
+
+    # a level of the breadth-first search: numbers, and states packed in bytes
+    level, level_states = array("i"), bytearray()
+    for chooser, s in program.initial_states():
+        chosen = chooser.used()
+        if isinstance(s, InitialFailure):
+            found.add(*_failure_kind(s[0]), -1, chosen, 0)
+            continue
+        s = model.encode(s)
+        r = add(s)
+        if r < 0:
+            level.append(add_state(s, -1 - r, -1, 0))
+            level_states += to_bytes(s, nbytes, "little")
+
+    depth = 0
+    stored = pending = -1
+    clock = time.perf_counter
+    watch = deadline is not None or max_memory is not None or progress is not None
+    next_look = time.perf_counter()
+    next_report = start + getattr(progress, "every", _PROGRESS_SECONDS)
+    goal = None
+    exit_reason = ExitReason.EXHAUSTED
+    try:
+        while level:
+            if goal is not None:
+                exit_reason = ExitReason.FOUND
+                break
+            expand = max_depth is None or depth < max_depth
+            next_level, next_states = array("i"), bytearray()
+            stop = False
+            for at, sid in enumerate(level):
+                s = from_bytes(level_states[at * nbytes:(at + 1) * nbytes], "little")
+                if pending >= 0:                # the edges of the state expanded last
+                    count = (len(edge_to) - stored) // width
+                    out.append(count if count < 255 else 255)
+                    if count >= 255:
+                        many[pending] = count
+                    pending = -1
+                if watch and clock() >= next_look:
+                    now = clock()
+                    if deadline is not None and now >= deadline:
+                        exit_reason, stop = ExitReason.TIMEOUT, True
+                        break
+                    if max_memory is not None and peak_memory() > max_memory:
+                        exit_reason, stop = ExitReason.MAX_MEMORY, True
+                        break
+                    if progress is not None and now >= next_report:
+                        progress(len(parent), transitions, depth, now - start)
+                        next_report = now + getattr(progress, "every", _PROGRESS_SECONDS)
+                    next_look = now + _LOOK_SECONDS
+                    if deadline is not None and deadline < next_look:
+                        next_look = deadline
+                if keep_edges:
+                    stored, pending = len(edge_to), sid
+                # -- the generated code, when every step out of s is plain ----
+                if expand:
+                    try:
+                        succs = fast_expand(s)
+                    except Exception:
+                        succs = None
+                    if succs:
+                        transitions += len(succs)
+                        for s2 in succs:
+                            r = add(s2)
+                            if r < 0:
+                                next_level.append(add_state(s2, -1 - r, sid, depth + 1))
+                                next_states += to_bytes(s2, nbytes, "little")
+                            elif keep_edges:
+                                edge_to += to_bytes(r, width, "little")
+                        if max_states is not None and len(parent) >= max_states and next_level:
+                            exit_reason, stop = ExitReason.MAX_STATES, True
+                            break
+                        continue
+                # -- the careful way: guards, choose(), failing steps -------
+                enabled = []
+                guard_failed = False
+                for row in threads:
+                    t, shift, mask, end, guards = row[:5]
+                    pc = s >> shift & mask
+                    if pc == end:
+                        continue
+                    guard = guards[pc]
+                    if guard is None:
+                        enabled.append(row)
+                        continue
+                    try:
+                        if guard(s):
+                            enabled.append(row)
+                    except USER_ERRORS as exc:
+                        row[7][pc][-1] = 1
+                        found.add("error", "error", str(as_step_error(exc)), sid, (t, ()), depth + 1)
+                        guard_failed = True
+                        if keep_edges:
+                            terminal[sid] = 1
+                if not enabled:
+                    if not finished(s) and not guard_failed:
+                        if keep_edges:
+                            terminal[sid] = 1
+                        if check_deadlock:
+                            found.add("deadlock", "deadlock", "", sid, None, depth)
+                            violating += 1
+                    continue
+                if not expand:
+                    exit_reason = ExitReason.MAX_DEPTH
+                    continue
+                for t, shift, mask, end, guards, step, may_choose, mark_rows in enabled:
+                    pc = s >> shift & mask
+                    mark = mark_rows[pc]
+                    chooser = Chooser() if may_choose[pc] else None
+                    while True:
+                        try:
+                            s2 = step(s, chooser)
+                        except USER_ERRORS as exc:
+                            mark[-1] = 1
+                            found.add(*_failure_kind(as_step_error(exc)), sid,
+                                      (t, chooser.used() if chooser else ()), depth + 1)
+                            if keep_edges:
+                                terminal[sid] = 1
+                        else:
+                            transitions += 1
+                            mark[s2 >> shift & mask] = 1
+                            r = add(s2)
+                            if r < 0:
+                                next_level.append(add_state(s2, -1 - r, sid, depth + 1))
+                                next_states += to_bytes(s2, nbytes, "little")
+                            elif keep_edges:
+                                edge_to += to_bytes(r, width, "little")
+                        if chooser is None:
+                            break
+                        plan = chooser.next_plan()
+                        if plan is None:
+                            break
+                        chooser = Chooser(plan)
+                if max_states is not None and len(parent) >= max_states and next_level:
+                    exit_reason, stop = ExitReason.MAX_STATES, True
+                    break
+            if goal is None:
+                goal = _goal_met(found, expect)
+            if stop:
+                break
+            if next_level:
+                depth += 1
+            level, level_states = next_level, next_states
+        else:
+            if goal is not None:
+                exit_reason = ExitReason.FOUND
+    except KeyboardInterrupt:
+        exit_reason = ExitReason.INTERRUPTED
+    level = level_states = next_level = next_states = None
+    if pending >= 0:
+        count = (len(edge_to) - stored) // width
+        out.append(count if count < 255 else 255)
+        if count >= 255:
+            many[pending] = count
+
+    if keep_edges and exit_reason is ExitReason.EXHAUSTED and _wants_livelock(found, expect):
+        out.extend(bytes(len(parent) - len(out)))
+        try:
+            if not _find_livelock(parent, out, many, _Edges(edge_to, width), terminal, found, deadline):
+                exit_reason = ExitReason.TIMEOUT
+        except KeyboardInterrupt:
+            exit_reason = ExitReason.INTERRUPTED
+
+    elapsed = time.perf_counter() - start
+    stats = Stats(len(parent), transitions, depth, elapsed, violating)
+    paths = PackedPaths(program, model, table, parent)
+    violations = [_livelock(program, paths, *rec[6]) if rec[2] == "livelock" else _violation(rec, paths, program, ())
+                  for rec in _ordered(found, expect)]
+    if violations:
+        verdict = Verdict.VIOLATION
+    elif exit_reason.is_bound:
+        verdict = Verdict.INCONCLUSIVE
+    else:
+        verdict = Verdict.SAFE
+    collision = (transitions * len(parent)) / 2.0 ** 64 if hash_compact else None
+    return Exploration(verdict, violations[0] if violations else None, tuple(violations[1:]),
+                       stats, exit_reason, bounds, _checked(program), False, collision, _moves(marks))
+
+
+def _find_livelock(parent, out, many, to, terminal, found: _Found, deadline) -> bool:
+    """``explore.search._find_livelock`` over the flat arrays: the states
+    from which no ending can be reached. A state's successors are the
+    states it was the parent of (numbered after it) and its stored edges
+    (``out[sid]`` of them, ``many[sid]`` when 255 or more, stored in order
+    of numbers). Two sweeps from the last state to the first settle every
+    state whose ways out go forward in breadth-first order (most of them);
+    if the second still changed something, backward reachability settles
+    the rest."""
+    n = len(terminal)
+    can_end = bytearray(terminal)
+    for _ in range(2):
+        changed = False
+        end = len(to)
+        for sid in range(n - 1, -1, -1):
+            if sid % 4096 == 0 and _late(deadline):
+                return False
+            count = out[sid]
+            if count == 255:
+                count = many[sid]
+            first = end - count
+            if not can_end[sid]:
+                for k in range(first, end):
+                    if can_end[to[k]]:
+                        can_end[sid] = 1
+                        changed = True
+                        break
+            end = first
+            if can_end[sid]:
+                up = parent[sid]
+                if up >= 0 and not can_end[up]:
+                    can_end[up] = 1
+                    changed = True
+        if not changed:
+            break
+    else:
+        start = array("i", bytes(4 * (n + 1)))
+        for sid in range(n):
+            count = out[sid]
+            start[sid + 1] = start[sid] + (count if count < 255 else many[sid])
+        if not _backward(parent, start, to, can_end, deadline):
+            return False
+    first = can_end.find(0)
+    if first >= 0:
+        found.by_key[("livelock", "livelock", "")] = (0, len(found.by_key), "livelock", "livelock", "",
+                                                       first, (first,))
+    return True
+
+
+class _Edges:
+    """Read access to edges packed ``width`` bytes each."""
+
+    def __init__(self, data: bytearray, width: int):
+        self.data, self.width = data, width
+
+    def __len__(self) -> int:
+        return len(self.data) // self.width
+
+    def __getitem__(self, k: int) -> int:
+        w = self.width
+        return int.from_bytes(self.data[k * w:k * w + w], "little")
+
+    def __iter__(self):
+        w, data = self.width, self.data
+        return (int.from_bytes(data[k:k + w], "little") for k in range(0, len(data), w))
+
+
+def _backward(parent, start, to, can_end: bytearray, deadline) -> bool:
+    """Mark in ``can_end`` every state with a path to a marked one."""
+    n = len(can_end)
+    count = array("i", bytes(4 * (n + 1)))
+    for target in to:
+        count[target + 1] += 1
+    for sid in range(n):
+        if parent[sid] >= 0:
+            count[sid + 1] += 1
+    for i in range(n):
+        count[i + 1] += count[i]
+    fill = array("i", count)
+    preds = array("i", bytes(4 * count[n]))
+    for sid in range(n):
+        if sid % 4096 == 0 and _late(deadline):
+            return False
+        up = parent[sid]
+        if up >= 0:
+            preds[fill[sid]] = up
+            fill[sid] += 1
+        for k in range(start[sid], start[sid + 1]):
+            target = to[k]
+            preds[fill[target]] = sid
+            fill[target] += 1
+    fill = None
+    stack = [sid for sid in range(n) if can_end[sid]]
+    done = 0
+    while stack:
+        done += 1
+        if done % 4096 == 0 and _late(deadline):
+            return False
+        sid = stack.pop()
+        for k in range(count[sid], count[sid + 1]):
+            pred = preds[k]
+            if not can_end[pred]:
+                can_end[pred] = 1
+                stack.append(pred)
+    return True
+
+
+def _late(deadline) -> bool:
+    return deadline is not None and time.perf_counter() >= deadline
+
+
+class PackedPaths:
+    """Turns state numbers back into schedules without stored steps: from
+    each state on the way, the step is the first whose successor the table
+    numbers as the next state (the order the search tried them in)."""
+
+    def __init__(self, program, model: PackedModel, table, parent):
+        self.program, self.model, self.table, self.parent = program, model, table, parent
+        self.expand = program.successors()
+
+    def _number(self, state) -> int:
+        try:
+            return self.table.find(self.model.encode(state))
+        except Relayout:
+            return -1
+
+    def walk(self, sid: int) -> tuple:
+        """``(schedule, state)`` of state ``sid``."""
+        chain = []
+        while sid >= 0:
+            chain.append(sid)
+            sid = self.parent[sid]
+        chain.reverse()
+        for chooser, state in self.program.initial_states():
+            if type(state) is tuple and self._number(state) == chain[0]:
+                init = chooser.used()
+                break
+        else:
+            raise InternalError("a stored initial state cannot be rebuilt")
+        steps = []
+        for child in chain[1:]:
+            step, state = self.step_to(state, child)
+            steps.append(step)
+        return Schedule(init, tuple(steps)), state
+
+    def to(self, sid: int) -> Schedule:
+        return self.walk(sid)[0]
+
+    def step_to(self, state: tuple, sid: int) -> tuple:
+        """``((thread, picks), state after)``: the first step from ``state``
+        to the state numbered ``sid``."""
+        for t, picks, target in self.expand(state):
+            if type(target) is tuple and self._number(target) == sid:
+                return (t, picks), target
+        raise InternalError("a stored edge of the state graph cannot be replayed")
+
+    def first_step(self, state: tuple) -> tuple:
+        """``((thread, picks), state after, its number)`` of the first step
+        from ``state`` that does not fail."""
+        for t, picks, target in self.expand(state):
+            if type(target) is tuple:
+                return (t, picks), target, self._number(target)
+        raise InternalError("a livelocked state has no step")
+
+
+def _livelock(program, paths: PackedPaths, first) -> Violation:
+    """The schedule to the cycle and the cycle: from the first livelocked
+    state, follow first steps until a state repeats (as explore.search)."""
+    schedule, state = paths.walk(first)
+    seen: dict = {}
+    steps = []
+    sid = first
+    while sid not in seen:
+        seen[sid] = len(steps)
+        step, state, sid = paths.first_step(state)
+        steps.append(step)
+    k = seen[sid]
+    for step in steps[:k]:
+        schedule = schedule.extend(step)
+    return Violation("livelock", "livelock", "", schedule, Schedule((), tuple(steps[k:])))

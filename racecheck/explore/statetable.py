@@ -1,0 +1,86 @@
+"""Visited-state tables for the packed search.
+
+``table(nbytes, exact)`` numbers states (non-negative ints of at most
+``nbytes`` bytes) in the order it first sees them: ``add(state)`` gives
+the number of a state seen before, else ``-1 - number`` of a new one;
+``find(state)`` the number or -1; ``get(number)`` the state back (exact
+tables). The compiled table (``_statetable.c``) keeps an exact state in
+``nbytes`` bytes plus about 11 bytes of index, a compact one (hash
+compaction) in about 17 bytes of 64-bit fingerprint and index. Without a C
+compiler at install time, ``PyTable`` does the same with a dict and a
+list: same numbers, same fingerprints, several times the memory.
+
+Fingerprints are a fixed function of the state's bytes (``fingerprint``),
+the same in every process and in both implementations.
+"""
+
+from __future__ import annotations
+
+try:
+    from racecheck.explore._statetable import Table as _Compiled
+except ImportError:                   # built without a C compiler
+    _Compiled = None
+
+_M64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def compiled() -> bool:
+    """Is the compact compiled table available?"""
+    return _Compiled is not None
+
+
+def table(nbytes: int, exact: bool):
+    return _Compiled(nbytes, exact) if _Compiled is not None else PyTable(nbytes, exact)
+
+
+def _mix(x: int) -> int:
+    x ^= x >> 30
+    x = x * 0xBF58476D1CE4E5B9 & _M64
+    x ^= x >> 27
+    x = x * 0x94D049BB133111EB & _M64
+    return x ^ x >> 31
+
+
+def fingerprint(state: int, nbytes: int) -> int:
+    """The compiled table's 64-bit hash of a state of ``nbytes`` bytes."""
+    h = (_GOLDEN ^ nbytes) & _M64
+    for at in range(0, nbytes * 8, 64):
+        h = (_mix(h ^ (state >> at & _M64)) + _GOLDEN) & _M64
+    return _mix(h)
+
+
+class PyTable:
+    """``table()`` without the compiled part."""
+
+    def __init__(self, nbytes: int, exact: bool = True):
+        self.nbytes, self.exact = nbytes, exact
+        self.numbers: dict = {}
+        self.states: list = []
+
+    def _key(self, state: int):
+        if state < 0 or state >> (8 * self.nbytes):
+            raise OverflowError("state does not fit the table")
+        return state if self.exact else fingerprint(state, self.nbytes)
+
+    def add(self, state: int) -> int:
+        key = self._key(state)
+        number = self.numbers.get(key)
+        if number is not None:
+            return number
+        number = len(self.numbers)
+        self.numbers[key] = number
+        if self.exact:
+            self.states.append(state)
+        return -1 - number
+
+    def find(self, state: int) -> int:
+        return self.numbers.get(self._key(state), -1)
+
+    def get(self, number: int) -> int:
+        if not self.exact:
+            raise ValueError("a compact table keeps no states")
+        return self.states[number]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
