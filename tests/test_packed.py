@@ -219,3 +219,15 @@ def test_edges_grow_a_fourth_byte(monkeypatch):
     monkeypatch.setattr(packed, "_THREE_BYTES", 100)
     for variant in looping:
         _agree(scenario, variant, expect=EXHAUST)
+
+
+def test_without_the_compiled_table(monkeypatch):
+    """Installed without a C compiler, the search keeps its states in
+    Python (statetable.PyTable) and finds the same."""
+    monkeypatch.setattr(statetable, "_Compiled", None)
+    assert not statetable.compiled()
+    for name in ("exclusive_loads.yaml", "dirty_unlocked.yaml"):
+        scenario = load_scenario(str(SCENARIOS / name))
+        for variant in scenario.variants:
+            _agree(scenario, variant)
+            _agree(scenario, variant, hash_compact=True)
