@@ -22,7 +22,6 @@ layout. Diagrams, traces and replay keep using the interpreter.
 
 from __future__ import annotations
 
-
 from racecheck.model.compile import Names
 from racecheck.model.packed_code import _SLOW, PackedUnit
 from racecheck.model.packed_layout import Layout, decoder, encode_state
