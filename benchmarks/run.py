@@ -1,6 +1,6 @@
 """racecheck benchmarks: scaling families, racecheck next to SPIN.
 
-    python -m benchmarks.run                 # the default table
+    python -m benchmarks.run                 # the default tables
     python -m benchmarks.run --quick         # small sizes only
     python -m benchmarks.run --family pages --sizes 1,2,4,8
 
@@ -10,6 +10,11 @@ transitions, seconds, states per second, peak resident memory and bytes per
 stored state, with partial-order reduction (the default) and without, and,
 when `spin` and a C compiler are installed, SPIN's stored states, seconds
 (compile time excluded) and memory on the Promela export of the same model.
+The families are benchmarks/families.py's, and ``records``: the pages model
+in its natural spelling (a record per folio, the invariant ``all(... for p
+in pages)``: benchmarks/shapes.py's ``for_p``). For lastzero, a second
+table sets racecheck next to SPIN on a hand-written Promela model of the
+same program (benchmarks/direct.py), not on racecheck's export.
 This is a script, not a test: nothing here asserts a time.
 """
 
@@ -19,9 +24,7 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,14 +32,28 @@ import time
 
 from tabulate import tabulate
 
-from benchmarks.families import FAMILIES
+from benchmarks import direct
+from benchmarks.families import FAMILIES as _FAMILIES
+from benchmarks.pan import TIMEOUT, run_pan, spin_available
+from benchmarks.shapes import records
+
+
+def natural_records(n: int) -> str:
+    """The pages model as one would write it: a record per folio, the
+    invariant over ``for p in pages``."""
+    return records(n, "for_p")
+
+
+FAMILIES = {"pages": _FAMILIES["pages"], "records": natural_records, "lastzero": _FAMILIES["lastzero"],
+            "counters": _FAMILIES["counters"]}
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_SIZES = {"pages": [1, 2, 4, 8], "lastzero": [4, 5, 6, 9], "counters": [4, 5, 6]}
-QUICK_SIZES = {"pages": [1, 2, 4], "lastzero": [4, 5], "counters": [4, 5]}
-TIMEOUT = 600
+DEFAULT_SIZES = {"pages": [1, 2, 4, 8], "records": [1, 2, 3, 4, 8], "lastzero": [4, 5, 6, 9],
+                 "counters": [4, 5, 6]}
+QUICK_SIZES = {"pages": [1, 2, 4], "records": [1, 2, 3], "lastzero": [4, 5], "counters": [4, 5]}
 FULL_BOUND = 2_000_000        # states; a search without reduction stops there
-SPIN_MAX = {"pages": 4}       # larger sizes exhaust SPIN's memory (81 million states at pages 4)
+# larger sizes exhaust SPIN's memory (the full graph grows 54 times per folio)
+SPIN_MAX = {"pages": 4, "records": 4}
 
 
 # -- one measurement, in a child process -------------------------------------------
@@ -82,54 +99,37 @@ def run_child(family: str, n: int, mode: str) -> dict | None:
 
 # -- SPIN ----------------------------------------------------------------------------
 
-def spin_available() -> bool:
-    return shutil.which("spin") is not None and shutil.which("gcc") is not None
-
-
 def measure_spin(family: str, n: int) -> dict | None:
-    """Export to Promela, compile pan, run it; SPIN's own numbers."""
+    """SPIN on racecheck's Promela export of the model (benchmarks/pan.py:
+    without SPIN's own reduction, the graph racecheck --no-reduction
+    explores: one d_step per racecheck transition; SPIN's reduction
+    removes nothing on these models anyway, benchmarks/SPIN.md)."""
     try:
         from racecheck.spin import to_promela
     except ImportError:
         return None
     from racecheck.model.program import Program
     from racecheck.scenario.loader import load_scenario
-    work = tempfile.mkdtemp(prefix="racecheck-spin-")
-    path = os.path.join(work, "model.yaml")
-    with open(path, "w") as handle:
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write(FAMILIES[family](n))
-    scenario = load_scenario(path)
-    with open(os.path.join(work, "model.pml"), "w") as handle:
-        handle.write(to_promela(Program(scenario, scenario.variants[0])))
-    subprocess.run(["spin", "-a", "model.pml"], cwd=work, check=True, capture_output=True)
-    # -DNOREDUCE: the graph racecheck --no-reduction explores (one d_step per
-    # racecheck transition; SPIN's own reduction removes nothing on these
-    # models anyway, benchmarks/SPIN.md)
-    subprocess.run(["gcc", "-O2", "-DSAFETY", "-DNOREDUCE", "-DMEMLIM=16000", "-o", "pan", "pan.c"], cwd=work,
-                   check=True, capture_output=True)
-    start = time.perf_counter()
     try:
-        out = subprocess.run(["./pan", "-m1000000"], cwd=work, capture_output=True, text=True, timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return {"timeout": True}
-    seconds = time.perf_counter() - start
-    text = out.stdout
-    shutil.rmtree(work, ignore_errors=True)
-    states = re.search(r"([\d.e+]+) states, stored", text)
-    memory = re.search(r"([\d.]+)\s+total actual memory usage", text)
-    errors = re.search(r"errors: (\d+)", text)
-    return {"states": int(float(states.group(1))) if states else None, "seconds": seconds,
-            "memory_mb": float(memory.group(1)) if memory else None,
-            "errors": int(errors.group(1)) if errors else None}
+        scenario = load_scenario(handle.name)
+    finally:
+        os.unlink(handle.name)
+    return run_pan(to_promela(Program(scenario, scenario.variants[0])))
 
 
 # -- the table -----------------------------------------------------------------------
 
-def row(family: str, n: int, with_spin: bool) -> list:
-    reduced = run_child(family, n, "reduced") or {}
-    full = run_child(family, n, "full") or {}
-    compact = run_child(family, n, "compact") or {}
-    spin = measure_spin(family, n) if with_spin and n <= SPIN_MAX.get(family, n) else None
+def measure_row(family: str, n: int, with_spin: bool) -> dict:
+    """Every measurement of one family and size, as dicts."""
+    measured = {mode: run_child(family, n, mode) or {} for mode in ("reduced", "full", "compact")}
+    measured["spin"] = measure_spin(family, n) if with_spin and n <= SPIN_MAX.get(family, n) else None
+    return measured
+
+
+def row(family: str, n: int, measured: dict) -> list:
+    reduced, full, compact, spin = (measured[k] for k in ("reduced", "full", "compact", "spin"))
     return [family, n,
             _int(reduced.get("states")), _sec(reduced), _rate(reduced),
             _int(full.get("states"), full.get("bounded")), _sec(full), _rate(full),
@@ -139,6 +139,21 @@ def row(family: str, n: int, with_spin: bool) -> list:
             _rate(spin) if spin else "-", _num(spin.get("memory_mb"), 0) if spin else "-",
             _ratio(full, spin)]
 
+
+def direct_row(n: int, measured: dict, spin: dict) -> list:
+    """lastzero(n): racecheck next to SPIN on the hand-written models."""
+    reduced, full = measured["reduced"], measured["full"]
+    d, dp, c, cp = (spin[k] for k in ("direct", "direct_por", "classic", "classic_por"))
+    return [n, _int(full.get("states"), full.get("bounded")), _sec(full), _rate(full),
+            _int(d.get("states")), _sec(d), _rate(d), _ratio(full, d),
+            _int(reduced.get("states")), _sec(reduced), _int(dp.get("states")), _sec(dp),
+            _int(c.get("states")), _sec(c), _int(cp.get("states")), _sec(cp)]
+
+
+DIRECT_HEADERS = ["N", "states (full)", "s (full)", "states/s (full)",
+                  "SPIN direct states", "SPIN direct s", "SPIN direct states/s", "rate vs SPIN direct",
+                  "states (POR)", "s (POR)", "SPIN direct POR states", "SPIN direct POR s",
+                  "SPIN classic states", "SPIN classic s", "SPIN classic POR states", "SPIN classic POR s"]
 
 HEADERS = ["family", "N", "states (POR)", "s (POR)", "states/s (POR)",
            "states (full)", "s (full)", "states/s (full)", "peak MB (full)", "B/state (full)",
@@ -212,12 +227,18 @@ def main(argv=None) -> int:
     print(f"# racecheck benchmarks, {time.strftime('%Y-%m-%d')}, {platform.node()}: "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, "
           f"SPIN {'on' if with_spin else 'not run'}")
-    rows = []
+    rows, direct_rows = [], []
     for family, ns in sizes.items():
         for n in ns:
-            rows.append(row(family, n, with_spin))
+            measured = measure_row(family, n, with_spin)
+            rows.append(row(family, n, measured))
+            if family == "lastzero" and with_spin:
+                direct_rows.append(direct_row(n, measured, direct.measure(n)))
             print(f"  done {family} {n}", file=sys.stderr)
     print(tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True))
+    if direct_rows:
+        print("\nlastzero against a hand-written Promela model (benchmarks/direct.py):\n")
+        print(tabulate(direct_rows, headers=DIRECT_HEADERS, tablefmt="github", disable_numparse=True))
     print(f"\nseed file end to end (interpreter start included, best of 5): {seed_end_to_end():.2f} s")
     return 0
 

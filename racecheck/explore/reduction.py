@@ -123,19 +123,27 @@ class Reducer:
         """Where a transition indexes with a local it does not assign
         (``a[i]``, ``i`` a local), its masks in a state are computed with
         the local's value there (``a[3]``): ``refine[t][pc]`` holds those
-        locals' (name, slot), ``refined`` caches the masks by their values."""
+        locals' (name, slot), found when (t, pc) is first asked about;
+        ``refined`` caches the masks by their values."""
         self.program, self.keep = program, keep
         self.shared = frozenset(program.shared_names)
-        self.refine = [[_index_locals(thread, instr) for instr in thread.instrs] + [()]
-                       for thread in program.threads]
-        self.refine_slots = tuple(sorted({slot for row in self.refine for fixed in row for _, slot in fixed}))
-        self.values_of = _getter(self.refine_slots) if self.refine_slots else None
+        self.refine = [[None] * len(thread.instrs) + [()] for thread in program.threads]
         self.refined: dict = {}
+
+    def _fixed(self, t: int, pc: int) -> tuple:
+        """``refine[t][pc]``, worked out on first use."""
+        fixed = self.refine[t][pc]
+        if fixed is None:
+            thread = self.program.threads[t]
+            fixed = self.refine[t][pc] = _index_locals(thread, thread.instrs[pc])
+        return fixed
 
     def step_masks(self, s: tuple, t: int) -> tuple:
         """``(reads, writes)`` of thread ``t``'s transition in ``s``."""
         pc = s[self.pc_slots[t]]
         fixed = self.refine[t][pc]
+        if fixed is None:
+            fixed = self._fixed(t, pc)
         if not fixed:
             return self.reads[t][pc], self.writes[t][pc]
         key = (t, pc) + tuple(s[slot] for _, slot in fixed)
@@ -162,13 +170,22 @@ class Reducer:
     def ample(self, s: tuple, enabled: list) -> list:
         """The threads to expand in ``s`` (``enabled`` is in thread order).
 
-        The choice depends only on the pcs and on which threads are enabled,
-        so it is cached by them.
+        The choice depends only on the pcs, on which threads are enabled
+        and on the enabled threads' step masks, so it is cached by the pcs,
+        the enabled threads and the values of the locals those masks were
+        refined with.
         """
         if len(enabled) <= 1:
             return enabled
         pcs = self.pcs_of(s)
-        key = (pcs, tuple(enabled), self.values_of(s)) if self.values_of else (pcs, tuple(enabled))
+        key = (pcs, tuple(enabled))
+        refine = self.refine
+        for t in enabled:
+            fixed = refine[t][pcs[t]]
+            if fixed is None:
+                fixed = self._fixed(t, pcs[t])
+            if fixed:
+                key += tuple(s[slot] for _, slot in fixed)
         chosen = self.cache.get(key)
         if chosen is None:
             chosen = self.cache[key] = self._ample(s, pcs, enabled)

@@ -19,6 +19,7 @@ import ast
 from racecheck.model.locations import Accesses, Atoms
 
 MAX_VALUES = 8                # most values a leaf written with constants may be followed with
+_NOTHING = (0, 0, 0, 0, 0)    # the masks of code that touches no shared variable (see _masks)
 
 
 def _analyse(code, shared: frozenset, params: dict, tid: int | None, atoms: Atoms | None = None) -> Accesses:
@@ -152,6 +153,9 @@ class AccessTables:
         self.params = program.params
         atoms = Atoms(list(program.scenario.state))
         self.atoms = atoms
+        self._settled: dict = {}            # (id of code, tid) -> (masks, assigned), for analyses that
+                                            # consulted no assumption
+        self._futures: dict = {}            # thread -> (reads, writes, future reads, future writes)
         self._unwritten(program)
         self._properties(program)
 
@@ -195,34 +199,53 @@ class AccessTables:
             atoms.unwritten &= ~written
             atoms.values = values
 
-    def _assigned(self, acc) -> None:
-        """Collect what ``acc``'s code assigns: constants to leaves, the rest."""
+    def _assigned(self, acc) -> tuple:
+        """What ``acc``'s code assigns: ``(the leaves it writes otherwise
+        than with a constant, as a mask; ((leaf, constant), ...))``."""
         atoms = self.atoms
+        varied, constants = 0, []
         for location in acc.varied:
-            self.varied |= atoms.write_mask(location)
+            varied |= atoms.write_mask(location)
         for location, value in acc.assigns:
             mask = atoms.write_mask(location)
             bits = [1 << i for i in range(mask.bit_length()) if mask >> i & 1]
             if not all(bit in atoms.initial for bit in bits):
-                self.varied |= mask
+                varied |= mask
                 continue
-            for bit in bits:
-                self.assigned[bit] = self.assigned.get(bit, frozenset()) | {value}
+            constants.extend((bit, value) for bit in bits)
+        return varied, tuple(constants)
 
     def code_masks(self, code, tid: int | None) -> tuple:
         return self._masks(code, tid)[:2]
 
     def _masks(self, code, tid: int | None) -> tuple:
-        acc = _analyse(code, self.shared, self.params, tid, self.atoms)
-        self._assigned(acc)
-        return _masks(self.atoms, acc)
+        """The masks of ``code`` in thread ``tid``; what it assigns is added
+        to ``varied`` and ``assigned``. An analysis that consulted no
+        assumption (``atoms.asked``) is kept: it stays the same under a
+        weaker one, so later rounds of the fixpoint reuse it."""
+        if code is None or not code.names & self.shared:
+            return _NOTHING                 # it touches no shared variable
+        settled = self._settled.get((id(code), tid))
+        if settled is None:
+            atoms = self.atoms
+            asked, atoms.asked = atoms.asked, False
+            acc = _analyse(code, self.shared, self.params, tid, atoms)
+            settled = (_masks(atoms, acc), self._assigned(acc))
+            if not atoms.asked:
+                self._settled[(id(code), tid)] = settled
+            atoms.asked = asked or atoms.asked
+        masks, (varied, constants) = settled
+        self.varied |= varied
+        for bit, value in constants:
+            self.assigned[bit] = self.assigned.get(bit, frozenset()) | {value}
+        return masks
 
     def _threads(self, program) -> None:
         self.reads, self.writes, self.guards = [], [], []
         self.future_reads, self.future_writes = [], []
         self.loud = self.counted = self.other_writes = self.varied = 0
         self.assigned: dict = {}            # leaf atom -> the constants steps assign to it
-        for thread in program.threads:
+        for t, thread in enumerate(program.threads):
             r, w, g = [], [], []
             for instr in thread.instrs:
                 node = instr.node
@@ -235,7 +258,12 @@ class AccessTables:
                 self.loud |= loud | guard
                 self.counted |= counted
                 self.other_writes |= other
-            fr, fw = _future(thread, r, w)
+            last = self._futures.get(t)
+            if last is not None and last[0] == r and last[1] == w:
+                fr, fw = last[2], last[3]   # the same masks as in the last round
+            else:
+                fr, fw = _future(thread, r, w)
+                self._futures[t] = (r, w, fr, fw)
             self.reads.append(r + [0])
             self.writes.append(w + [0])
             self.guards.append(g + [0])
@@ -332,6 +360,8 @@ def local_reads(code, local_names: frozenset) -> set:
     augmented assignment); locals it only assigns are not read."""
     if code is None or not code.names & local_names:
         return set()
+    if not code.assigned & local_names:
+        return set(code.names & local_names)    # a local named and never assigned is read
     names = set()
     for node in ast.walk(code.tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in local_names:
