@@ -93,7 +93,7 @@ from dataclasses import dataclass
 
 from racecheck.explore.graph import full_graph
 from racecheck.explore.result import Violation
-from racecheck.model.access import AccessTables, code_accesses, code_masks
+from racecheck.model.access import access_tables, code_accesses, code_masks
 from racecheck.model.program import USER_ERRORS, Program, PropertyError
 from racecheck.scenario.values import AssertFailed, StepError
 
@@ -134,7 +134,7 @@ def violation_frequency(program: Program, violation: Violation,
         raw = full_graph(deadline.watching(program) if deadline is not None else program, budget)
     if not raw.complete:
         return None
-    atoms = AccessTables(program).atoms
+    atoms = access_tables(program).atoms
     target = Target(program, violation, atoms)
     n = len(raw.states)
     if violation.kind == "livelock":
@@ -216,7 +216,7 @@ class Target:
 
 
 def _property_mask(program: Program, props: list, atoms=None) -> int:
-    atoms = atoms if atoms is not None else AccessTables(program).atoms
+    atoms = atoms if atoms is not None else access_tables(program).atoms
     shared = frozenset(program.shared_names)
     mask = 0
     for prop in props:
@@ -238,7 +238,7 @@ class Independence:
     def __init__(self, program: Program, visible: int = 0, atoms=None):
         self.program = program
         self.visible = visible
-        self.atoms = atoms if atoms is not None else AccessTables(program).atoms
+        self.atoms = atoms if atoms is not None else access_tables(program).atoms
         self.shared = frozenset(program.shared_names)
         self.cache: dict = {}
         self.fixed = [[self._fixed_locals(thread, instr) for instr in thread.instrs] for thread in program.threads]
