@@ -40,6 +40,8 @@ EXHAUST = Expectation("named", "__no_such_property__")
 def _variants():
     for path in sorted(SCENARIOS.glob("*.yaml")):
         scenario = load_scenario(str(path))
+        if getattr(scenario, "memory", "sc") != "sc":
+            continue                  # executions under LKMM: no interleaving search
         for variant in scenario.variants:
             yield pytest.param(scenario, variant, id=f"{path.stem}:{variant.name}")
 
