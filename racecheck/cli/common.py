@@ -203,9 +203,9 @@ def label_progress(options: dict, path: str, variant) -> None:
         options["progress"].label = f"{path}, variant {variant.name}" if variant.name else path
 
 
-def load_file(path: str, warn: bool = True):
+def load_file(path: str, warn: bool = True, memory: str | None = None):
     """Load a scenario; print its warnings (they change no exit status) on stderr."""
-    scenario = load_scenario(path)
+    scenario = load_scenario(path, memory)
     for warning in scenario.warnings if warn else ():
         print(warning.render(), file=sys.stderr)
     return scenario
@@ -222,9 +222,9 @@ def pick_variants(path: str, scenario, variant_name: str | None) -> tuple:
     return variants
 
 
-def load_variants(path: str, variant_name: str | None, warn: bool = True):
+def load_variants(path: str, variant_name: str | None, warn: bool = True, memory: str | None = None):
     """The scenario and the variants to check; ScenarioError/UsageError if not."""
-    scenario = load_file(path, warn)
+    scenario = load_file(path, warn, memory)
     return scenario, pick_variants(path, scenario, variant_name)
 
 
