@@ -318,3 +318,38 @@ def test_assert_under_lkmm(tmp_path, capsys):
     path = write(tmp_path, text)
     assert main([path]) == 0, capsys.readouterr()
     assert "assert fails: saw it" in capsys.readouterr().out
+
+
+# -- the pytest plugin and the reports -------------------------------------------
+
+pytest_plugins = ["pytester"]
+QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:xdist")
+
+
+def test_plugin_checks_lkmm_variants(pytester):
+    text = open(WAKEUP).read()
+    pytester.makefile(".yaml", wakeup=text.replace("after: {params: {BARRIER: true}, expect: safe}",
+                                                   "after: {params: {BARRIER: true}, expect: safe}\n"
+                                                   "  wrong: {params: {BARRIER: false}, expect: safe}"))
+    result = pytester.runpytest(*QUIET, "-v")
+    result.assert_outcomes(passed=2, failed=1)
+    out = result.stdout.str()
+    assert "wakeup.yaml::wrong FAILED" in out
+    assert "variant wrong: violation of final no_lost_wakeup" in out and "NOT AS EXPECTED" in out
+    assert "Traceback" not in out
+
+
+def test_report_files_render_the_execution(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["report", WAKEUP, "--out", str(out)]) == 0
+    mail = (out / "lost_wakeup.txt").read_text()
+    assert "1 of them shows it; the simplest (fewest stale reads) is execution 1:" in mail
+    assert "  <- 0 (initial; kcompactd's" in mail
+    import json
+    data = json.loads((out / "lost_wakeup.json").read_text())
+    assert data["memory"] == "lkmm"
+    assert [v["statistics"]["executions"] for v in data["variants"]] == [4, 3]
+    assert data["variants"][0]["violation"]["replay"].endswith("--variant before --execution 1")
+    assert "<pre" in (out / "lost_wakeup.html").read_text()
+    capsys.readouterr()
+    assert main(["report", "--check", str(out)]) == 0
