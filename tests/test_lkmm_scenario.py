@@ -38,7 +38,7 @@ def test_lost_wakeup_needs_both_barriers(capsys):
     assert main([WAKEUP]) == 0
     out = capsys.readouterr().out
     assert "<- 0 (initial; kcompactd's" in out
-    assert "replay: racecheck" in out and "--variant before --execution 1" in out
+    assert "replay: racecheck" in out and "--execution 1\n" in out
     assert all(len(line) <= 75 for line in out.splitlines())
 
 
@@ -353,3 +353,12 @@ def test_report_files_render_the_execution(tmp_path, capsys):
     assert "<pre" in (out / "lost_wakeup.html").read_text()
     capsys.readouterr()
     assert main(["report", "--check", str(out)]) == 0
+
+
+def test_lkmm_doc_example_is_the_test_scenario(tmp_path):
+    import re
+    text = open(os.path.join(os.path.dirname(HERE), "..", "docs", "lkmm.md")).read()
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith("racecheck:")]
+    assert len(blocks) == 1
+    path = write(tmp_path, blocks[0], "lost_wakeup.yaml")
+    assert verdicts(path) == verdicts(WAKEUP)

@@ -227,6 +227,13 @@ def pick_variants(path: str, scenario, variant_name: str | None) -> tuple:
     return variants
 
 
+def sc_only(scenario, path: str, command: str) -> None:
+    """Refuse a memory: lkmm scenario in a command that explores interleavings."""
+    if scenario.memory == "lkmm":
+        raise UsageError(f"{path} is checked under memory: lkmm; racecheck {command} works on "
+                         "interleavings (memory: sc) only: use racecheck FILE, report or audit")
+
+
 def load_variants(path: str, variant_name: str | None, warn: bool = True, memory: str | None = None):
     """The scenario and the variants to check; ScenarioError/UsageError if not."""
     scenario = load_file(path, warn, memory)

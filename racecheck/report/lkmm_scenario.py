@@ -28,6 +28,7 @@ from racecheck.explore.result import Verdict
 from racecheck.model import lkmm_scenario as M
 from racecheck.scenario.values import format_value
 
+from .fold import fold_command
 from .litmus import WIDTH
 from .text import outcome_word
 from .witness import GAP, _coherence, _columns, _groups, _note, _order
@@ -40,7 +41,7 @@ def render_lkmm_variant(checked: LkmmChecked, path: str) -> str:
     if checked.exploration.verdict is Verdict.VIOLATION and checked.execution is not None:
         lines += [""] + execution_lines(checked, checked.execution) + [""]
         lines += found_lines(checked, checked.found)
-        lines += _fold("replay: " + replay_command(path, checked.variant.name, checked.number), "")
+        lines += fold_command("replay: " + replay_command(path, checked.variant.name, checked.number), WIDTH)
         for other in checked.exploration.others:
             lines += _fold(f"also found: {other.describe()} (in another execution)", "")
     return "\n".join(lines)
@@ -54,8 +55,11 @@ def replay_command(path: str, variant: str, number: int) -> str:
 
 
 def _fold(text: str, indent: str = "    ") -> list:
-    return textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False,
-                         break_long_words=False) or [""]
+    """``text`` in lines of 75 columns; ``name = value`` is never broken."""
+    glued = text.replace(" = ", "\x00=\x00")
+    return [line.replace("\x00", " ") for line in
+            textwrap.wrap(glued, WIDTH, subsequent_indent=indent, break_on_hyphens=False,
+                          break_long_words=False)] or [""]
 
 
 def _head(checked: LkmmChecked) -> list:
