@@ -362,3 +362,54 @@ def test_lkmm_doc_example_is_the_test_scenario(tmp_path):
     assert len(blocks) == 1
     path = write(tmp_path, blocks[0], "lost_wakeup.yaml")
     assert verdicts(path) == verdicts(WAKEUP)
+
+
+# -- racecheck audit FILE.yaml ---------------------------------------------------
+
+def test_audit_of_the_lost_wakeup(capsys):
+    assert main(["audit", WAKEUP, "--variant", "after"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[2:8] == [
+        "  line  primitive -> weakened to           without it",
+        "    17  wakeup_kcompactd smp_mb -> nothing",
+        "          needed: safe -> violation of final no_lost_wakeup",
+        "    26  kcompactd smp_mb -> nothing",
+        "          needed: safe -> violation of final no_lost_wakeup",
+        "  2 of 2 primitives needed"]
+    assert "without wakeup_kcompactd smp_mb (line 17, weakened to nothing): violation" in out
+    assert all(len(line) <= 75 for line in lines)
+
+
+def test_audit_skips_primitives_a_variant_does_not_run(capsys):
+    assert main(["audit", WAKEUP, "--variant", "before", "--json"]) == 0
+    import json
+    doc = json.loads(capsys.readouterr().out)
+    [one] = doc["scenarios"]
+    assert [(p["thread"], p["line"], p["needed"]) for p in one["primitives"]] == [("kcompactd", 26, False)]
+
+
+def test_audit_of_message_passing_needs_release_and_acquire(tmp_path, capsys):
+    path = write_mp(tmp_path, "WRITE_ONCE(data, 1)", "d = READ_ONCE(data)")
+    assert main(["audit", path, "--variant", "relacq", "--json"]) == 0
+    import json
+    rows = json.loads(capsys.readouterr().out)["scenarios"][0]["primitives"]
+    assert [(p["primitive"], p["weakened_to"], p["needed"], p["without_it"]) for p in rows] == [
+        ("smp_store_release", "WRITE_ONCE", True, "violation of final seen"),
+        ("smp_load_acquire", "READ_ONCE", True, "violation of final seen")]
+
+
+def test_audit_of_a_lock_pair(tmp_path, capsys):
+    path = write(tmp_path, COUNTER.format(MEMORY="lkmm"))
+    assert main(["audit", path, "--variant", "lock"]) == 0
+    out = capsys.readouterr().out
+    assert "inc spin_lock..28 -> nothing" in out
+    assert "needed: safe -> violation of final both, data-race" in out
+
+
+def test_audit_refuses_sc_scenarios(tmp_path, capsys):
+    path = write(tmp_path, COUNTER.format(MEMORY="sc"))
+    assert main(["audit", path]) == 2
+    assert "where no ordering is weaker than another" in capsys.readouterr().err
+    assert main(["audit", path, "--memory", "lkmm", "--variant", "atomic"]) == 0
+    assert "no ordering primitive to weaken" in capsys.readouterr().out

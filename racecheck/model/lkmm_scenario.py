@@ -463,3 +463,19 @@ def evaluate(scenario: S.Scenario, params: dict, code, memory: dict, regs: dict)
     except StopIteration as stop:
         return stop.value.value
     raise AssertionError("a final check made an event")          # pragma: no cover
+
+
+def param_choice(code, params: dict):
+    """The truth of a condition that reads params alone (None: it reads
+    more, or fails)."""
+    if not set(code.names) <= set(params):
+        return None
+    ev = _Final(params, {}, {}, {})
+    ev.code = code
+    try:
+        ev.expr(code.tree.body, {}).send(None)
+    except StopIteration as stop:
+        return bool(stop.value.value)
+    except (StepError, TypeError, ValueError, KeyError):
+        return None
+    return None                                                   # pragma: no cover
