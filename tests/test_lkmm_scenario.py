@@ -351,6 +351,10 @@ def test_report_files_render_the_execution(tmp_path, capsys):
     assert [v["statistics"]["executions"] for v in data["variants"]] == [4, 3]
     assert data["variants"][0]["violation"]["replay"].endswith("--variant before --execution 1")
     assert "<pre" in (out / "lost_wakeup.html").read_text()
+    md = (out / "lost_wakeup.md").read_text()
+    assert "| 17 | wakeup_kcompactd smp_mb | nothing | needed: safe -> violation of final no_lost_wakeup |" in md
+    assert "| 26 | kcompactd smp_mb | nothing | not needed for this scenario's properties |" in md
+    assert [len(v["audit"]) for v in data["variants"]] == [1, 2]
     capsys.readouterr()
     assert main(["report", "--check", str(out)]) == 0
 

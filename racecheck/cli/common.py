@@ -193,9 +193,8 @@ def check_all(scenario, variants, path: str, bounds: Bounds, options: dict) -> l
     checked = []
     for variant in variants:
         if scenario.memory == "lkmm":
-            from racecheck.explore.lkmm_check import check_variant_lkmm
-            from racecheck.explore.executions import DEFAULT_MAX_CANDIDATES
-            checked.append(check_variant_lkmm(scenario, variant, bounds.max_states or DEFAULT_MAX_CANDIDATES))
+            from racecheck.explore.lkmm_audit import audited_check
+            checked.append(audited_check(scenario, variant, bounds.max_states))
             continue
         label_progress(options, path, variant)
         checked.append(check_variant(scenario, variant, bounds, **options))

@@ -12,13 +12,13 @@ down).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from racecheck.model.lkmm_scenario import param_choice
 from racecheck.scenario.lkmm_weaken import Primitive, primitives, weaken
 from racecheck.scenario.schema import Scenario, Variant
 
-from .executions import DEFAULT_MAX_CANDIDATES
+from .executions import DEFAULT_MAX_CANDIDATES, TooBig
 from .lkmm_check import LkmmChecked, check_variant_lkmm
 
 
@@ -57,3 +57,14 @@ def audit_variant(scenario: Scenario, variant: Variant, max_candidates: int = DE
         checked = check_variant_lkmm(weak, variant, max_candidates, avoid)
         rows.append(WeakenedRun(primitive, checked))
     return ScenarioAudit(original, tuple(rows))
+
+
+def audited_check(scenario: Scenario, variant: Variant, max_candidates: int | None = None) -> LkmmChecked:
+    """The variant's check carrying its audit (reports print both); the
+    audit is left out when a weakened check passes the bound."""
+    bound = max_candidates or DEFAULT_MAX_CANDIDATES
+    try:
+        audit = audit_variant(scenario, variant, bound)
+    except TooBig:
+        return check_variant_lkmm(scenario, variant, bound)
+    return replace(audit.checked, audit=audit)

@@ -76,6 +76,7 @@ class LkmmChecked:
     candidates: int = 0
     runs: int = 0
     memory: str = "lkmm"
+    audit: object = None               # explore.lkmm_audit.ScenarioAudit, for reports
 
     @property
     def outcome(self) -> Outcome:

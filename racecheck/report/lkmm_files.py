@@ -10,9 +10,10 @@ from racecheck.explore.lkmm_check import LkmmChecked
 from racecheck.explore.result import Verdict
 from racecheck.scenario.values import format_value
 
-from .blocks import Code, Heading, Para, Pre
+from .blocks import Code, Heading, Para, Pre, Table
 from .html import render_html
 from .jsonreport import SCHEMA, SCHEMA_VERSION
+from .lkmm_audit import audit_table_rows, render_counterexamples, scenario_audit_json
 from .lkmm_scenario import execution_lines, found_lines, replay_command
 from .mail import mail_blocks
 from .markdown import _description, _prose_section, _sources, _variant_table, markdown_blocks, stamp_blocks
@@ -61,6 +62,24 @@ def variant_blocks(checked: LkmmChecked, path: str) -> list:
         blocks.append(Pre((replay_command(path, name, checked.number),), "sh"))
         for other in result.others:
             blocks.append(Para((f"Also found in another execution: {other.describe()}.",)))
+    return blocks + audit_blocks(checked)
+
+
+def audit_blocks(checked: LkmmChecked) -> list:
+    """The variant's ordering primitives, each weakened alone (``racecheck
+    audit``), and the counterexample without each needed one."""
+    audit = checked.audit
+    if audit is None:
+        return []
+    blocks = [Heading(3, ("Ordering primitives",))]
+    if not audit.weakened:
+        return blocks + [Para(("No ordering primitive to weaken.",))]
+    blocks.append(Para(("Each primitive weakened alone (", Code("racecheck audit"), "), and the variant "
+                        "checked again:",)))
+    headers, rows = audit_table_rows(audit)
+    blocks.append(Table(headers, rows))
+    for text in render_counterexamples(audit):
+        blocks.append(Pre(tuple(text.splitlines()), "diagram"))
     return blocks
 
 
@@ -98,4 +117,5 @@ def _variant_json(checked: LkmmChecked, path: str) -> dict:
             "exit_reason": result.exit_reason.value, "checked": list(result.checked),
             "statistics": {"states": checked.executions, "executions": checked.executions,
                            "candidates": checked.candidates, "violating_executions": checked.violating},
-            "violation": violation}
+            "violation": violation,
+            "audit": scenario_audit_json(checked.audit, path)["primitives"] if checked.audit else None}
