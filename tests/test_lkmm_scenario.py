@@ -45,7 +45,7 @@ def test_lost_wakeup_needs_both_barriers(capsys):
 def test_the_same_file_under_sc_cannot_lose_the_wakeup(capsys):
     """Store buffering needs weak memory: under sc both variants are safe."""
     assert main([WAKEUP, "--memory", "sc"]) == 1
-    assert "before   violation no_lost_wakeup  9       " in capsys.readouterr().out
+    assert "before   violation no_lost_wakeup  12      " in capsys.readouterr().out
 
 
 def test_execution_replay_draws_the_counterexample(capsys):
