@@ -461,3 +461,12 @@ def test_an_early_return_orders_only_up_to_the_end_of_its_group(tmp_path):
     after = EARLY.replace("          - step: INSIDE\n            do: WRITE_ONCE(y, 1)\n",
                           "          - step: INSIDE\n            do: pass\n")
     assert verdicts(write(tmp_path, after, "after.yaml")) == {"": ("violation", "no_cycle", 4)}
+
+
+def test_no_execution_at_all_is_inconclusive(tmp_path, capsys):
+    text = BASE + "      - step: wait\n        await: READ_ONCE(x) == 1\n"
+    path = write(tmp_path, text)
+    assert main([path]) == 3
+    out = capsys.readouterr().out
+    assert "scenario: inconclusive (no execution: in every run some" in out
+    assert "deadlock is not checked under lkmm) (expected safe: inconclusive)" in out
