@@ -470,3 +470,14 @@ def test_no_execution_at_all_is_inconclusive(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "scenario: inconclusive (no execution: in every run some" in out
     assert "deadlock is not checked under lkmm) (expected safe: inconclusive)" in out
+
+
+def test_replay_options_say_which_model_they_belong_to(capsys):
+    assert main([WAKEUP, "--variant", "before", "--schedule", "kcompactd"]) == 2
+    assert "replay it with --execution N" in capsys.readouterr().err
+    assert main([WAKEUP, "--execution", "1"]) == 2
+    assert "choose one with --variant" in capsys.readouterr().err
+    assert main([WAKEUP, "--memory", "sc", "--variant", "before", "--execution", "1"]) == 2
+    assert "replay a counterexample with --schedule" in capsys.readouterr().err
+    assert main(["explain", WAKEUP]) == 2
+    assert "explain works on interleavings (memory: sc) only" in capsys.readouterr().err
