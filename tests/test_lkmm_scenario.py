@@ -219,6 +219,7 @@ final:
     ("atomic_add(3, x)", (0, 8, 0)),
     ("WRITE_ONCE(y, READ_ONCE(x) + smp_load_acquire(y))", (0, 5, 5)),
     ("smp_store_release(y, 1)\n          smp_mb()\n          a = atomic_read(y)", (1, 5, 1)),
+    ("READ_ONCE(x)\n          a = smp_load_acquire(x) + 1", (6, 5, 0)),
 ])
 @pytest.mark.parametrize("memory", ["sc", "lkmm"])
 def test_each_primitive_means_the_same_in_one_thread(tmp_path, capsys, memory, code, result):

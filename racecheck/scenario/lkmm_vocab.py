@@ -157,7 +157,7 @@ class _Lower(ast.NodeTransformer):
     def _statement(self, call: ast.Call, prim: Primitive, target) -> list:
         loc = location(call)
         x = lambda ctx=ast.Load(): ast.Name(loc, ctx)                  # noqa: E731
-        if prim.kind == "fence":
+        if prim.kind in ("fence", "read"):                     # a read whose value is dropped
             return [ast.Pass()]
         if prim.kind == "write":
             return [ast.Assign([x(ast.Store())], call.args[1])]
