@@ -23,7 +23,6 @@ from racecheck.report.replay import render_replay
 from racecheck.report.summary import summary_line
 from racecheck.report.text import describe_end, render_table, render_variant
 
-from . import lkmm_check as lkmm_cli
 from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser, bounds_and_options,
                      end_progress, exit_status, find_scenarios, label_progress, load_file, load_variants,
                      pick_variants, search_options, worse)
@@ -102,6 +101,7 @@ def run(argv) -> int:
     if args.execution is not None:
         if len(files) != 1:
             raise UsageError("--execution replays one scenario file; name exactly one")
+        from . import lkmm_check as lkmm_cli          # memory: lkmm only: not on the sc path
         return lkmm_cli.replay(files[0], args.variant, args.execution, args.memory)
     status = EXIT_OK
     start = time.perf_counter()
@@ -138,6 +138,7 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
     tally.append(results)
     for variant in variants:
         if scenario.memory == "lkmm":
+            from . import lkmm_check as lkmm_cli      # memory: lkmm only: not on the sc path
             results.append(lkmm_cli.check(scenario, variant, bounds, path))
             continue
         label_progress(options, path, variant)
