@@ -1,0 +1,96 @@
+"""Scenarios chosen to make the packed search (``explore.packed``) and the
+interpreter's search disagree: values equal but not alike, states that
+outgrow many groups at once, and the corners tests/test_packed.py does not
+reach. Each is compared with ``_agree`` (same states, transitions, depth,
+verdict, violations with schedules, moves; every counterexample replays).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from test_packed import EXHAUST, _agree, _scenario  # noqa: E402
+
+import racecheck.explore.packed as packed  # noqa: E402
+from racecheck.explore.result import Bounds  # noqa: E402
+from racecheck.explore.search import explore  # noqa: E402
+from racecheck.model.packed import PackedModel  # noqa: E402
+from racecheck.model.packed_layout import Relayout  # noqa: E402
+from racecheck.model.program import Program  # noqa: E402
+
+
+def _all_agree(scenario, **kw):
+    results = []
+    for variant in scenario.variants:
+        results.append(_agree(scenario, variant, **kw))
+        results.append(_agree(scenario, variant, expect=EXHAUST, **kw))
+    return results
+
+
+def test_true_and_1_are_one_state_as_in_the_interpreter():
+    """``v = True`` and ``v = 1`` lead to equal states: the interpreter
+    keeps one (3 states); told apart, the packed search found 5."""
+    scenario = _scenario("{v: 1}", """\
+        - step: v = choose(True, 1)
+          do: v = choose(True, 1)
+        - step: v = v
+          do: v = v
+        """)
+    result = _all_agree(scenario)[0]
+    assert (result.stats.states, result.stats.transitions) == (3, 3)
+
+
+def test_equal_lists_of_look_alikes_keep_their_values():
+    # one group holds 1 and True: messages show the values as they are
+    scenario = _scenario("{l: [1, true]}", """\
+        - step: show
+          do: assert False, l
+        """)
+    result = _all_agree(scenario)[0]
+    assert result.violation.message == "[1, True]"
+
+
+def test_a_step_outgrowing_many_groups_restarts_once(monkeypatch):
+    """210 variables set to -1 in one step: each group turns sym; this
+    used to take one restart each, and past 200 raised RuntimeError."""
+    names = [f"v{i}" for i in range(210)]
+    state = "{" + ", ".join(f"{n}: 0" for n in names) + "}"
+    do = "\n".join(f"    {n} = -1" for n in names)
+    scenario = _scenario(state, f"- step: all\n  do: |\n{do}\n")
+    restarts = []
+    model = packed.PackedModel
+
+    def counting(program, overrides=None):
+        restarts.append(overrides)
+        return model(program, overrides)
+    monkeypatch.setattr(packed, "PackedModel", counting)
+    result = _all_agree(scenario)[0]
+    assert result.stats.states == 2
+    assert len(restarts) == 4             # two layouts, for each of two runs
+
+
+def test_a_layout_that_keeps_growing_is_left_to_the_interpreter(monkeypatch):
+    monkeypatch.setattr(packed, "_MAX_RELAYOUTS", 3)
+    names = [f"v{i}" for i in range(6)]
+    state = "{" + ", ".join(f"{n}: 0" for n in names) + "}"
+    steps = "".join(f"- step: s{n}\n  do: {n} = -1\n" for n in names)
+    scenario = _scenario(state, steps)
+    result = _all_agree(scenario)[0]
+    assert result.stats.states == 7
+
+
+def test_initial_look_alikes_in_one_group_leave_it_to_the_interpreter():
+    scenario = _scenario("{l: [0, false, 1, true]}", """\
+        - step: l[0] = l[3]
+          do: l[0] = l[3]
+        """)
+    program = Program(scenario, scenario.variants[0], check_accesses=False)
+    with pytest.raises(Relayout) as raised:
+        PackedModel(program)
+    assert raised.value.need == "equal"
+    _all_agree(scenario)
