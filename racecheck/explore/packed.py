@@ -39,6 +39,7 @@ from racecheck.model.program import USER_ERRORS, InitialFailure, as_step_error
 from racecheck.model.runtime import Chooser
 
 _MAX_RELAYOUTS = 200
+_EXACT_RELAYOUTS = 2            # restarts that widen only the groups that did not fit
 _THREE_BYTES = 1 << 24          # the first state number an edge cannot hold in 3 bytes
 
 
@@ -48,14 +49,18 @@ def explore_packed(program, bounds, expect, hash_compact, progress, deadline) ->
     if deadline is None and bounds.timeout:
         deadline = start + bounds.timeout
     overrides: dict = {}
-    for _ in range(_MAX_RELAYOUTS):
+    layout = None
+    for restart in range(_MAX_RELAYOUTS):
         try:
+            layout = None
             model = PackedModel(program, overrides)
+            layout = model.layout
             return _search(program, model, bounds, expect, hash_compact, progress, deadline, start)
         except Relayout as need:
             if "equal" in need.needs.values():
                 break             # equal states told apart: see model.packed_layout
-            overrides = widen(overrides, need)
+            # past the first restarts, int groups widen together
+            overrides = widen(overrides, need, layout if restart >= _EXACT_RELAYOUTS else None)
     # equal values not alike, or a layout that keeps growing: the
     # interpreter's search, which needs no layout
     return _explore(program, bounds, expect, False, hash_compact, progress, deadline)

@@ -173,10 +173,19 @@ class Layout:
         return Leaf(self._group(key, "sym", max(_SYM_WIDTH, len(values).bit_length() + 1)), offset)
 
 
-def widen(overrides: dict, relayout: Relayout) -> dict:
-    """``overrides`` changed so that the values that did not fit fit."""
+def widen(overrides: dict, relayout: Relayout, layout: Layout | None = None) -> dict:
+    """``overrides`` changed so that the values that did not fit fit.
+    With ``layout`` (the one they did not fit), every int group of it
+    narrower than an int group that must widen widens too: counters
+    that pass a width one after another then cost one restart, not one
+    each."""
     changed = dict(overrides)
     changed.update(relayout.needs)
+    widths = [need[1] for need in relayout.needs.values() if type(need) is tuple and need[0] == "int"]
+    if layout is not None and widths:
+        for key, group in layout.groups.items():
+            if group.kind == "int" and group.width < max(widths) and key not in relayout.needs:
+                changed[key] = ("int", max(widths))
     return changed
 
 
