@@ -96,13 +96,20 @@ def test_initial_look_alikes_in_one_group_leave_it_to_the_interpreter():
     _all_agree(scenario)
 
 
-def test_counters_passing_their_width_one_after_another(monkeypatch):
-    """12 counters each pass 15 in turn: one restart each made the packed
-    search many times slower than the interpreter (60 counters: 20 s
-    against 1.2 s); past two restarts, int groups now widen together."""
+@pytest.mark.parametrize("start, loop, step", [
+    ("0", "{n} < 17", "{n} += 1"),                   # past 4 bits
+    ("2", "{n} > -2", "{n} -= 1"),                   # below 0: sym
+    ("s", "len({n}) < 10", "{n} = {n} + 'x'"),      # a 3-bit table fills
+])
+def test_variables_outgrowing_their_layout_one_after_another(monkeypatch, start, loop, step):
+    """12 variables outgrow their group in turn: one restart each made
+    the packed search many times slower than the interpreter (60 counters
+    passing 15: 20.5 s against 1.2 s); past two restarts, the groups of a
+    kind now widen together."""
     names = [f"c{i}" for i in range(12)]
-    state = "{" + ", ".join(f"{n}: 0" for n in names) + "}"
-    steps = "".join(f"- while: {n} < 17\n  steps:\n    - step: {n}\n      do: {n} += 1\n" for n in names)
+    state = "{" + ", ".join(f"{n}: {start}" for n in names) + "}"
+    steps = "".join(f"- while: {loop.format(n=n)}\n  steps:\n    - step: {n}\n"
+                    f"      do: {step.format(n=n)}\n" for n in names)
     scenario = _scenario(state, steps)
     layouts = []
     model = packed.PackedModel

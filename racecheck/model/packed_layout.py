@@ -175,17 +175,35 @@ class Layout:
 
 def widen(overrides: dict, relayout: Relayout, layout: Layout | None = None) -> dict:
     """``overrides`` changed so that the values that did not fit fit.
-    With ``layout`` (the one they did not fit), every int group of it
-    narrower than an int group that must widen widens too: counters
-    that pass a width one after another then cost one restart, not one
+    With ``layout`` (the one they did not fit), the other groups of its
+    kind widen alike: an int group that must widen widens every narrower
+    int group, a sym table that must grow every smaller one, an int
+    group that must turn sym turns every int group sym. Variables that
+    outgrow their layout one after another (counters passing 15, going
+    below 0, strings taking new values) then cost one restart, not one
     each."""
     changed = dict(overrides)
     changed.update(relayout.needs)
-    widths = [need[1] for need in relayout.needs.values() if type(need) is tuple and need[0] == "int"]
-    if layout is not None and widths:
-        for key, group in layout.groups.items():
-            if group.kind == "int" and group.width < max(widths) and key not in relayout.needs:
-                changed[key] = ("int", max(widths))
+    if layout is None:
+        return changed
+    eager: dict = {}
+    for key, need in relayout.needs.items():
+        if type(need) is not tuple:
+            continue
+        kind, width = need
+        was = layout.groups.get(key)
+        turns_sym = kind == "sym" and was is not None and was.kind == "int"
+        for other, group in layout.groups.items():
+            if group.kind == "int" and (kind == "int" and group.width < width or turns_sym):
+                want = ("sym", max(_SYM_WIDTH, group.width + 1)) if turns_sym else ("int", width)
+            elif group.kind == "sym" and kind == "sym" and not turns_sym and group.width < width:
+                want = ("sym", width)
+            else:
+                continue
+            eager[other] = want if other not in eager else _larger(eager[other], want)
+    for key, need in eager.items():
+        if key not in relayout.needs:
+            changed[key] = need
     return changed
 
 
