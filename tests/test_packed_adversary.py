@@ -123,3 +123,21 @@ def test_variables_outgrowing_their_layout_one_after_another(monkeypatch, start,
     assert len(layouts) == 4
     assert result.stats.states == explore(program, reduction=False, packed=False).stats.states
     _agree(scenario, scenario.variants[0], expect=EXHAUST)
+
+
+@pytest.mark.parametrize("steps, states", [
+    ("- step: l[1] = l\n  do: l[1] = l\n", 299),                      # an element
+    ("- step: l[-1] = l\n  do: |\n    l[-1] = l\n    l[0] = n\n", 299),
+    ("- step: r.b = [r]\n  do: r.b = [r]\n", 149),                    # a field
+], ids=["element", "negative-element", "field"])
+def test_writing_into_an_element_keeps_the_value_limits(steps, states):
+    """A list or record written into an element or field must leave the
+    variable within 100 levels of nesting, as ``runtime.seti`` checks:
+    the packed code wrote the bits and went on (SAFE, 12 states more), or
+    (the field) crashed rebuilding the schedule with InternalError."""
+    steps = "- while: n < 105\n  steps:\n" + "\n".join(
+        "    " + line for line in (steps + "- step: n += 1\n  do: n += 1\n").splitlines())
+    scenario = _scenario("{l: [0, 1], r: {a: 0, b: 1}, n: 0}", steps)
+    result = _all_agree(scenario)[0]
+    assert (result.stats.states, result.violation.kind) == (states, "error")
+    assert "nested more than 100 deep" in result.violation.message
