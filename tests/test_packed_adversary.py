@@ -24,6 +24,18 @@ from racecheck.model.packed_layout import Relayout  # noqa: E402
 from racecheck.model.program import Program  # noqa: E402
 
 
+def _count_layouts(monkeypatch) -> list:
+    """The overrides of every layout the packed search builds, from now on."""
+    layouts = []
+    model = packed.PackedModel
+
+    def counting(program, overrides=None):
+        layouts.append(overrides)
+        return model(program, overrides)
+    monkeypatch.setattr(packed, "PackedModel", counting)
+    return layouts
+
+
 def _all_agree(scenario, **kw):
     results = []
     for variant in scenario.variants:
@@ -62,13 +74,7 @@ def test_a_step_outgrowing_many_groups_restarts_once(monkeypatch):
     state = "{" + ", ".join(f"{n}: 0" for n in names) + "}"
     do = "\n".join(f"    {n} = -1" for n in names)
     scenario = _scenario(state, f"- step: all\n  do: |\n{do}\n")
-    restarts = []
-    model = packed.PackedModel
-
-    def counting(program, overrides=None):
-        restarts.append(overrides)
-        return model(program, overrides)
-    monkeypatch.setattr(packed, "PackedModel", counting)
+    restarts = _count_layouts(monkeypatch)
     result = _all_agree(scenario)[0]
     assert result.stats.states == 2
     assert len(restarts) == 4             # two layouts, for each of two runs
@@ -111,13 +117,7 @@ def test_variables_outgrowing_their_layout_one_after_another(monkeypatch, start,
     steps = "".join(f"- while: {loop.format(n=n)}\n  steps:\n    - step: {n}\n"
                     f"      do: {step.format(n=n)}\n" for n in names)
     scenario = _scenario(state, steps)
-    layouts = []
-    model = packed.PackedModel
-
-    def counting(program, overrides=None):
-        layouts.append(overrides)
-        return model(program, overrides)
-    monkeypatch.setattr(packed, "PackedModel", counting)
+    layouts = _count_layouts(monkeypatch)
     program = Program(scenario, scenario.variants[0], check_accesses=False)
     result = explore(program, reduction=False, packed=True)
     assert len(layouts) == 4
@@ -141,3 +141,101 @@ def test_writing_into_an_element_keeps_the_value_limits(steps, states):
     result = _all_agree(scenario)[0]
     assert (result.stats.states, result.violation.kind) == (states, "error")
     assert "nested more than 100 deep" in result.violation.message
+
+
+CORNERS = {
+    # negative and out-of-range indices read from the state
+    "negative-index": ("{l: [1, 2, 3], i: -3}", """\
+        - step: x = l[i]
+          do: x = l[i]
+        - step: i -= 1
+          do: i -= 1
+        - step: l[i] = 9
+          do: l[i] = 9
+        """),
+    # a string indexed, grown, then written into (an error)
+    "string-index": ("{s: abc, i: 0}", """\
+        - step: x = s[i]
+          do: x = s[i]
+        - step: s = s + s[-1]
+          do: s = s + s[-1]
+        - step: s[0] = 'z'
+          do: s[0] = 'z'
+        """),
+    # a record copied whole into a local, changed, written back; then one
+    # of another shape
+    "record-copies": ("{r: {a: 1, t: [1, 2]}, q: {a: 1}}", """\
+        - step: x = r
+          do: x = r
+        - step: change x
+          do: |
+            x.a += 1
+            x.t[-1] = x.a
+        - step: r = x
+          do: r = x
+        - step: r = q
+          do: r = q
+        """),
+    # choose() in a local-only step after a shared one, then an index error
+    "local-choose": ("{n: 0}", """\
+        - step: n += 1
+          do: n += 1
+        - step: x = choose(0, 1, 2)
+          do: x = choose(0, 1, 2)
+        - step: x = [1, 2][x]
+          do: x = [1, 2][x]
+        - step: n = x
+          do: n = x
+        """),
+    # an await that fails to evaluate, in a loop checked for livelock
+    "await-error-loop": ("{n: 0, l: [1, 1, 1]}", """\
+        - step: top
+          label: top
+          await: l[n] > 0
+          do: n = (n + 1) % 4
+          goto: top
+        """),
+    # initial states of different shapes, some failing
+    "initial-shapes": ("{n: 0}", """\
+        - step: init
+          do: x = choose(1, 'a', [1, 2], None, True, 0)
+        - step: x = 4 // x
+          do: x = 4 // x
+        - step: n = [x, n]
+          do: n = [x, n]
+        """),
+    # lists and records of lists nested, written through dynamic indices
+    "nested-dynamic": ("{p: [[{a: 1, b: [1, 2]}, {a: 2, b: [3, 4]}], [{a: 5, b: [0, 0]}, {a: 6, b: [1, 1]}]], i: 1}",
+                       """\
+        - step: w1
+          do: p[i][i - 1].b[-i] = p[1 - i][i].a + 20
+        - step: w2
+          do: p[-1][-2].b[i] += 1
+        - step: w3
+          do: p[i] = p[0]
+        - step: w4
+          do: p[0][1] = p[1][0]
+        """),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORNERS))
+def test_corners_agree(name):
+    state, steps = CORNERS[name]
+    _all_agree(_scenario(state, steps))
+    _all_agree(_scenario(state, steps), bounds=Bounds(max_depth=2), hash_compact=True)
+
+
+def test_states_with_more_than_255_edges_back():
+    """260 successors of every state, all but the first state's found
+    before: their edges are counted past the one-byte count."""
+    alternatives = ", ".join(map(str, range(260)))
+    scenario = _scenario("{n: 0}", f"""\
+        - step: top
+          label: top
+          do: n = choose({alternatives})
+          goto: top
+        """)
+    result = _agree(scenario, scenario.variants[0], expect=EXHAUST)
+    assert (result.stats.states, result.stats.transitions) == (260, 260 * 260)
+    assert result.violation.kind == "livelock"
