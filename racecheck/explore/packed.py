@@ -29,7 +29,7 @@ from racecheck.errors import InternalError
 from racecheck.explore import statetable
 from racecheck.explore.budget import peak_memory
 from racecheck.explore.result import ExitReason, Exploration, Stats, Verdict
-from racecheck.explore.search import (_LOOK_SECONDS, _PROGRESS_SECONDS, _checked, _check_state, _Found,
+from racecheck.explore.search import (_LOOK_SECONDS, _explore, _PROGRESS_SECONDS, _checked, _check_state, _Found,
                                       _failure_kind, _goal_met, _moves, _ordered, _violation, _wants_livelock)
 from racecheck.explore.schedule import Schedule
 from racecheck.explore.result import Violation
@@ -39,6 +39,7 @@ from racecheck.model.program import USER_ERRORS, InitialFailure, as_step_error
 from racecheck.model.runtime import Chooser
 
 _MAX_RELAYOUTS = 200
+_EXACT_RELAYOUTS = 2            # restarts that widen only the groups that did not fit
 _THREE_BYTES = 1 << 24          # the first state number an edge cannot hold in 3 bytes
 
 
@@ -48,13 +49,21 @@ def explore_packed(program, bounds, expect, hash_compact, progress, deadline) ->
     if deadline is None and bounds.timeout:
         deadline = start + bounds.timeout
     overrides: dict = {}
-    for _ in range(_MAX_RELAYOUTS):
+    layout = None
+    for restart in range(_MAX_RELAYOUTS):
         try:
+            layout = None
             model = PackedModel(program, overrides)
+            layout = model.layout
             return _search(program, model, bounds, expect, hash_compact, progress, deadline, start)
         except Relayout as need:
-            overrides = widen(overrides, need)
-    raise RuntimeError("the packed layout kept growing")  # pragma: no cover
+            if "equal" in need.needs.values():
+                break             # equal states told apart: see model.packed_layout
+            # past the first restarts, int groups widen together
+            overrides = widen(overrides, need, layout if restart >= _EXACT_RELAYOUTS else None)
+    # equal values not alike, or a layout that keeps growing: the
+    # interpreter's search, which needs no layout
+    return _explore(program, bounds, expect, False, hash_compact, progress, deadline)
 
 
 def _search(program, model: PackedModel, bounds, expect, hash_compact, progress, deadline, start):

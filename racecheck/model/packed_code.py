@@ -79,7 +79,8 @@ class PackedUnit(Unit):
     def compile(self, consts: dict) -> dict:
         namespace = dict(runtime.NAMESPACE)
         namespace.update(self.namespace)
-        namespace.update({"_ix": _ix, "_put": _put, "_SLOW": _SLOW, "_R": Record, "int": int})
+        namespace.update({"_ix": _ix, "_put": _put, "_SLOW": _SLOW, "_R": Record, "int": int,
+                          "_checked_value": runtime.checked_value, "_tuple": tuple})
         namespace.update({f"P_{k}": v for k, v in consts.items()})
         source = "\n".join(self.chunks)
         exec(compile(source, self.filename, "exec"), namespace)  # generated code only
@@ -117,6 +118,7 @@ class PackedUnit(Unit):
         if base is not None and base != "0" and not base.isdigit():
             lines.append(f"{pad}_b{n} = {base}")
             base = f"_b{n}"
+        inside = len(chain) > len(rest)      # an element or field of a variable laid out in place
         if not rest:
             old = self._read(where, base) if reads_old else None
             src = make_value(old)
@@ -124,6 +126,8 @@ class PackedUnit(Unit):
                 return
             lines.append(f"{pad}_n{n} = {src}")
             self._write(where, base, f"_n{n}", lines, pad, n, getattr(self, "_int_value", False))
+            if inside:
+                self._check_root(node.id, f"_n{n}", lines, pad)
             return
         # past a leaf (a value held whole): rebuild it as model.compile does
         lines.append(f"{pad}_c{n}_0 = {self._read(where, base)}")
@@ -146,6 +150,17 @@ class PackedUnit(Unit):
                 value = f"_seti(_c{n}_{j}, _k{n}_{j}, {value})"
         lines.append(f"{pad}_m{n} = {value}")
         self._write(where, base, f"_m{n}", lines, pad, n)
+        if inside:
+            self._check_root(node.id, f"_n{n}", lines, pad)
+
+    def _check_root(self, name: str, value: str, lines: list, pad: str) -> None:
+        """After a list or record was written into an element or field of
+        ``name``: the variable's new value within the value limits
+        (``runtime._checked_replace``, which the interpreter applies at
+        every level), else an error (the interpreter then says which)."""
+        root = self.layout.slots[self.names.slots[name]]
+        lines.append(f"{pad}if {value}.__class__ is _tuple or {value}.__class__ is _R:")
+        lines.append(f"{pad}    _checked_value({self._read(root, '0')})")
 
     def _write_constant(self, leaf, base: str, src: str, lines: list, pad: str) -> bool:
         """Emit the write of a literal that fits its leaf; False if it is not one."""

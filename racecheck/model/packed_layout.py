@@ -13,8 +13,11 @@ Encodings, per group:
 * ``int``: a non-negative ``int`` (never a ``bool``) below ``2 ** width``;
 * ``bool``: one bit, ``True`` or ``False`` only;
 * ``sym``: any value, by its number in the group's table (values are
-  interned strictly: ``1``, ``True`` and ``1.0``-like look-alikes get
-  numbers of their own, and so do lists that hold them);
+  interned strictly: ``1`` and ``True`` get numbers of their own, and so
+  do lists that hold them). The interpreter's search, though, takes
+  states that are equal (``==``) for one: when a group meets two values
+  that are equal but not alike, ``Relayout`` asks for ``"equal"`` and the
+  search is left to the interpreter (``explore.packed``);
 * ``pc``: a program counter, wide enough for every pc of its thread.
 
 The layout is read off the initial states. A value that does not fit its
@@ -34,31 +37,39 @@ _SYM_WIDTH = 3         # bits for a sym group at first (8 distinct values)
 
 
 class Relayout(Exception):
-    """A value does not fit: ``key`` names the group, ``need`` the change."""
+    """A value does not fit: ``key`` names the group, ``need`` the change;
+    ``needs``: every group of the state that does not fit, and its change
+    (``encode_state``), so that one restart widens them all."""
 
-    def __init__(self, key: tuple, need):
+    def __init__(self, key: tuple, need, needs: dict | None = None):
         super().__init__(key, need)
         self.key, self.need = key, need
+        self.needs = needs if needs is not None else {key: need}
 
 
 class Group:
     """The encoding shared by the leaves at one position."""
 
-    __slots__ = ("key", "kind", "width", "mask", "table", "codes")
+    __slots__ = ("key", "kind", "width", "mask", "table", "codes", "equal")
 
     def __init__(self, key: tuple, kind: str, width: int):
         self.key, self.kind, self.width, self.mask = key, kind, width, (1 << width) - 1
         self.table: list = []          # sym: number -> value
         self.codes: dict = {}          # sym: strict key -> number
+        self.equal: set = set()        # sym: the values interned, by equality
 
     def intern(self, value) -> int:
-        """The number of ``value`` in a sym group; -1 when the table is full."""
+        """The number of ``value`` in a sym group; -1 when the table is
+        full, -2 when it holds a value equal to ``value`` but not alike."""
         key = strict_key(value)
         code = self.codes.get(key)
         if code is None:
             code = len(self.table)
             if code > self.mask:
                 return -1
+            if value in self.equal:
+                return -2
+            self.equal.add(value)
             self.table.append(value)
             self.codes[key] = code
         return code
@@ -128,8 +139,9 @@ class Layout:
         for group in self.groups.values():
             if group.kind == "sym":
                 for value in _values_at(group.key, initial):
-                    if group.intern(value) < 0:
-                        raise Relayout(group.key, ("sym", group.width * 2))
+                    code = group.intern(value)
+                    if code < 0:
+                        raise Relayout(group.key, ("sym", group.width * 2) if code == -1 else "equal")
 
     def _group(self, key, kind, width) -> Group:
         group = self.groups.get(key)
@@ -161,11 +173,72 @@ class Layout:
         return Leaf(self._group(key, "sym", max(_SYM_WIDTH, len(values).bit_length() + 1)), offset)
 
 
-def widen(overrides: dict, relayout: Relayout) -> dict:
-    """``overrides`` changed so that the value that did not fit fits."""
+def widen(overrides: dict, relayout: Relayout, layout: Layout | None = None) -> dict:
+    """``overrides`` changed so that the values that did not fit fit.
+    With ``layout`` (the one they did not fit), the other groups of its
+    kind widen alike: an int group that must widen widens every narrower
+    int group, a sym table that must grow every smaller one, an int
+    group that must turn sym turns every int group sym. Variables that
+    outgrow their layout one after another (counters passing 15, going
+    below 0, strings taking new values) then cost one restart, not one
+    each."""
     changed = dict(overrides)
-    changed[relayout.key] = relayout.need
+    changed.update(relayout.needs)
+    if layout is None:
+        return changed
+    eager: dict = {}
+    for key, need in relayout.needs.items():
+        if type(need) is not tuple:
+            continue
+        kind, width = need
+        was = layout.groups.get(key)
+        turns_sym = kind == "sym" and was is not None and was.kind == "int"
+        for other, group in layout.groups.items():
+            if group.kind == "int" and (kind == "int" and group.width < width or turns_sym):
+                want = ("sym", max(_SYM_WIDTH, group.width + 1)) if turns_sym else ("int", width)
+            elif group.kind == "sym" and kind == "sym" and not turns_sym and group.width < width:
+                want = ("sym", width)
+            else:
+                continue
+            eager[other] = want if other not in eager else _larger(eager[other], want)
+    for key, need in eager.items():
+        if key not in relayout.needs:
+            changed[key] = need
     return changed
+
+
+def _larger(a, b):
+    """The need that covers both ``a`` and ``b`` (for one group)."""
+    for word in ("equal", "whole"):
+        if word in (a, b):
+            return word
+    if a[0] != b[0]:
+        return a if a[0] == "sym" else b
+    return a if a[1] >= b[1] else b
+
+
+def _misfits(node, value, base: int, needs: dict) -> None:
+    """Collect in ``needs`` every group where ``value`` does not fit."""
+    if type(node) is Leaf:
+        try:
+            encode(node, value, base)
+        except Relayout as relayout:
+            old = needs.get(relayout.key)
+            needs[relayout.key] = relayout.need if old is None else _larger(old, relayout.need)
+        return
+    at = base + node.offset
+    if type(node) is ListNode:
+        if type(value) is not tuple or len(value) != node.length:
+            needs[node.key] = "whole"
+            return
+        for i, item in enumerate(value):
+            _misfits(node.elem, item, at + i * node.stride, needs)
+        return
+    if type(value) is not Record or value[0] is not node.shape:
+        needs[node.key] = "whole"
+        return
+    for i, field in enumerate(node.fields.values(), start=1):
+        _misfits(field, value[i], at, needs)
 
 
 def _values_at(key: tuple, initial: list) -> list:
@@ -200,7 +273,7 @@ def encode(node, value, base: int) -> int:
             return int(value) << at
         code = group.intern(value)
         if code < 0:
-            raise Relayout(group.key, ("sym", group.width * 2))
+            raise Relayout(group.key, ("sym", group.width * 2) if code == -1 else "equal")
         return code << at
     if type(node) is ListNode:
         if type(value) is not tuple or len(value) != node.length:
@@ -218,9 +291,18 @@ def encode(node, value, base: int) -> int:
 
 
 def encode_state(layout: Layout, state: tuple) -> int:
+    """The packed integer of ``state``; raises ``Relayout`` naming every
+    group of it that does not fit (a state that sets hundreds of variables
+    to values their layout cannot hold costs one restart, not hundreds)."""
     bits = 0
-    for node, value in zip(layout.slots, state):
-        bits |= encode(node, value, 0)
+    try:
+        for node, value in zip(layout.slots, state):
+            bits |= encode(node, value, 0)
+    except Relayout as first:
+        needs: dict = {}
+        for node, value in zip(layout.slots, state):
+            _misfits(node, value, 0, needs)
+        raise Relayout(first.key, first.need, needs) from None
     return bits
 
 
