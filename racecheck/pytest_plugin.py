@@ -218,6 +218,13 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         settings = self.config.stash[_SETTINGS_KEY]
+        if self.scenario.memory == "lkmm":
+            from racecheck.explore.lkmm_check import check_variant_lkmm
+            from racecheck.report.lkmm_scenario import render_lkmm_variant
+            checked = check_variant_lkmm(self.scenario, self.variant)
+            if checked.outcome is not Outcome.MATCH:
+                raise VariantFailed(checked, render_lkmm_variant(checked, self.display))
+            return
         checked = check_variant(self.scenario, self.variant, settings.bounds,
                                 reduction=settings.reduction)
         if checked.exploration.exit_reason is ExitReason.INTERRUPTED:

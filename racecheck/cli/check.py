@@ -23,6 +23,7 @@ from racecheck.report.replay import render_replay
 from racecheck.report.summary import summary_line
 from racecheck.report.text import describe_end, render_table, render_variant
 
+from . import lkmm_check as lkmm_cli
 from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser, bounds_and_options,
                      end_progress, exit_status, find_scenarios, label_progress, load_file, load_variants,
                      pick_variants, search_options, worse)
@@ -81,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--variant", metavar="NAME", help="check only this variant")
     parser.add_argument("--schedule", metavar="S",
                         help="replay this schedule (as printed under a diagram) and print the state after every step")
+    parser.add_argument("--memory", choices=("sc", "lkmm"),
+                        help="check under this memory model, whatever the file's memory: key says")
+    parser.add_argument("--execution", metavar="N", type=int,
+                        help="memory: lkmm: draw execution N (as printed under a diagram) and what it shows")
     search_options(parser)
     return parser
 
@@ -92,14 +97,18 @@ def run(argv) -> int:
     if args.schedule is not None:
         if len(files) != 1:
             raise UsageError("--schedule replays one scenario file; name exactly one")
-        return _replay(files[0], args.variant, args.schedule)
+        return _replay(files[0], args.variant, args.schedule, args.memory)
+    if args.execution is not None:
+        if len(files) != 1:
+            raise UsageError("--execution replays one scenario file; name exactly one")
+        return lkmm_cli.replay(files[0], args.variant, args.execution, args.memory)
     status = EXIT_OK
     start = time.perf_counter()
     results: list = []
     for n, path in enumerate(files):
         if n:
             print()
-        status = worse(status, _check_file(path, args.variant, bounds, options, results))
+        status = worse(status, _check_file(path, args.variant, bounds, options, results, args.memory))
         if status == EXIT_INTERRUPTED:
             break
     if len(files) > 1:
@@ -109,11 +118,12 @@ def run(argv) -> int:
     return status
 
 
-def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: dict, tally: list) -> int:
+def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: dict, tally: list,
+                memory: str | None = None) -> int:
     """Check one file and print its results; its checked variants are appended
     to ``tally`` (nothing when it cannot be loaded)."""
     try:
-        scenario, variants = load_variants(path, variant_name)
+        scenario, variants = load_variants(path, variant_name, memory=memory)
     except ScenarioError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_USAGE
@@ -126,6 +136,9 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
     results: list = []
     tally.append(results)
     for variant in variants:
+        if scenario.memory == "lkmm":
+            results.append(lkmm_cli.check(scenario, variant, bounds, path))
+            continue
         label_progress(options, path, variant)
         checked = check_variant(scenario, variant, bounds, **options)
         end_progress(options)
@@ -175,8 +188,11 @@ def _warn_indexes(program) -> None:
               file=sys.stderr)
 
 
-def _replay(path: str, variant_name: str | None, text: str) -> int:
-    scenario = load_file(path)
+def _replay(path: str, variant_name: str | None, text: str, memory: str | None = None) -> int:
+    scenario = load_file(path, memory=memory)
+    if scenario.memory == "lkmm":
+        raise UsageError(f"{path} is checked under memory: lkmm, where a counterexample is an "
+                         "execution, not a schedule: replay it with --execution N")
     if variant_name is None and len(scenario.variants) > 1:
         names = ", ".join(v.name for v in scenario.variants)
         raise UsageError(f"{path} has several variants ({names}); choose one with --variant")

@@ -192,6 +192,10 @@ def check_all(scenario, variants, path: str, bounds: Bounds, options: dict) -> l
     """``check_variant`` for each variant, its progress labelled with ``path``."""
     checked = []
     for variant in variants:
+        if scenario.memory == "lkmm":
+            from racecheck.explore.lkmm_audit import audited_check
+            checked.append(audited_check(scenario, variant, bounds.max_states))
+            continue
         label_progress(options, path, variant)
         checked.append(check_variant(scenario, variant, bounds, **options))
         end_progress(options)
@@ -203,9 +207,9 @@ def label_progress(options: dict, path: str, variant) -> None:
         options["progress"].label = f"{path}, variant {variant.name}" if variant.name else path
 
 
-def load_file(path: str, warn: bool = True):
+def load_file(path: str, warn: bool = True, memory: str | None = None):
     """Load a scenario; print its warnings (they change no exit status) on stderr."""
-    scenario = load_scenario(path)
+    scenario = load_scenario(path, memory)
     for warning in scenario.warnings if warn else ():
         print(warning.render(), file=sys.stderr)
     return scenario
@@ -222,9 +226,16 @@ def pick_variants(path: str, scenario, variant_name: str | None) -> tuple:
     return variants
 
 
-def load_variants(path: str, variant_name: str | None, warn: bool = True):
+def sc_only(scenario, path: str, command: str) -> None:
+    """Refuse a memory: lkmm scenario in a command that explores interleavings."""
+    if scenario.memory == "lkmm":
+        raise UsageError(f"{path} is checked under memory: lkmm; racecheck {command} works on "
+                         "interleavings (memory: sc) only: use racecheck FILE, report or audit")
+
+
+def load_variants(path: str, variant_name: str | None, warn: bool = True, memory: str | None = None):
     """The scenario and the variants to check; ScenarioError/UsageError if not."""
-    scenario = load_file(path, warn)
+    scenario = load_file(path, warn, memory)
     return scenario, pick_variants(path, scenario, variant_name)
 
 

@@ -7,7 +7,7 @@ import os
 
 from racecheck.errors import UsageError
 
-from .common import EXIT_OK, Parser, bounds_and_options, check_all, load_variants, search_options
+from .common import EXIT_OK, Parser, bounds_and_options, check_all, load_variants, sc_only, search_options
 
 
 def run(argv) -> int:
@@ -38,6 +38,7 @@ def run(argv) -> int:
         if not os.path.lexists(path):
             raise UsageError(f"no such file: {path}")
         scenario, variants = load_variants(path, variant, warn=n == 0 or path != sides[0][0])
+        sc_only(scenario, path, "diff")
         checked.append(check_all(scenario, variants, path, bounds, options))
     labels = [f"{p}::{v}" if v and not args.variants else (v or p) for p, v in sides]
     from racecheck.report.diff import render_diff

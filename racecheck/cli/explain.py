@@ -8,7 +8,7 @@ from racecheck.explore.reduction import dependence
 from racecheck.model.program import Program
 from racecheck.report.explain import render_explain
 
-from .common import EXIT_OK, Parser, load_variants
+from .common import EXIT_OK, Parser, load_variants, sc_only
 
 
 def run(argv) -> int:
@@ -20,6 +20,7 @@ def run(argv) -> int:
     parser.add_argument("--variant", metavar="NAME", help="only this variant (default: every variant)")
     args = parser.parse_intermixed_args(argv)
     scenario, variants = load_variants(args.path, args.variant)
+    sc_only(scenario, args.path, "explain")
     for i, variant in enumerate(variants):
         if i:
             print()

@@ -8,7 +8,7 @@ import sys
 from racecheck.errors import UsageError
 from racecheck.model.program import Program
 
-from .common import EXIT_OK, Parser, load_variants, positive_int
+from .common import EXIT_OK, Parser, load_variants, positive_int, sc_only
 
 
 def run(argv) -> int:
@@ -26,6 +26,7 @@ def run(argv) -> int:
                         help="draw at most N states of the graph (default 5000)")
     args = parser.parse_intermixed_args(argv)
     scenario, variants = load_variants(args.path, args.variant)
+    sc_only(scenario, args.path, "export")
     if len(variants) > 1:
         raise UsageError(f"{args.path} has several variants ({', '.join(v.name for v in variants)}); "
                          "choose one with --variant")

@@ -55,9 +55,9 @@ figcaption { color: #6b7280; font-size: 13px; margin-top: 4px; }
 """.strip()
 
 
-def render_html(checked: list, path: str) -> str:
-    """The HTML report for one scenario file."""
-    blocks = document(checked, path)
+def render_html(checked: list, path: str, blocks: list | None = None) -> str:
+    """The HTML report for one scenario file (``blocks``: already built)."""
+    blocks = document(checked, path) if blocks is None else blocks
     title = plain(blocks[0].parts)
     body = "\n".join(_html_block(block, checked) for block in blocks)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -32,6 +32,9 @@ def to_json(checked: list, path: str) -> dict:
     if not checked:
         raise ValueError("a report needs at least one checked variant")
     scenario = checked[0].scenario
+    if scenario.memory == "lkmm":
+        from racecheck.report.lkmm_files import to_json as lkmm_json
+        return lkmm_json(checked, path)
     stamp = stamp_of(path)
     return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "file": path,
             "scenario_sha256": stamp.sha256, "racecheck_version": stamp.version,

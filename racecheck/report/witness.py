@@ -143,27 +143,32 @@ def _statement(test, row, rows) -> str:
     return first.label or first.describe()
 
 
-def _who(e) -> str:
-    return "initial" if e.is_init else f"P{e.tid}'s {e.loc} = {e.value}"
+def _who(e, names=None) -> str:
+    return "initial" if e.is_init else f"{_name(e.tid, names)}'s {e.loc} = {e.value}"
 
 
-def _note(ex, row, position, key, threads) -> str:
+def _name(tid: int, names) -> str:
+    """``P1``, or the thread's name (scenarios: ``names`` by tid)."""
+    return names[tid] if names else f"P{tid}"
+
+
+def _note(ex, row, position, key, threads, names=None) -> str:
     parts = []
     reads = [e for e in row if e.kind == "R"]
     writes = [e for e in row if e.kind == "W"]
     for r in reads:
         src = source_of(ex, r)
         newer = unseen_writes(ex, r)
-        text = f"{src.value} ({_who(src)}"
+        text = f"{src.value} ({_who(src, names)}"
         if not src.is_init and src.tid != r.tid and position[_row_key(threads, src)] > position[key]:
             text += ", a row below"                        # po and rf make a cycle (LB)
         if newer:
-            text += "; " + ", ".join(_who(w) for w in newer) + " not yet seen"
+            text += "; " + ", ".join(_who(w, names) for w in newer) + " not yet seen"
         parts.append(text + ")")
     if reads and writes:
         parts.append("writes " + ", ".join(str(w.value) for w in writes))
     elif writes:
-        late = sorted({f"P{r.tid}" for w in writes for r in _missed(ex, w)
+        late = sorted({_name(r.tid, names) for w in writes for r in _missed(ex, w)
                        if position[_row_key(threads, r)] > position[key]})
         if late:
             parts.append("not yet visible to " + ", ".join(late))
@@ -187,7 +192,7 @@ def _row_key(threads, event):
     raise KeyError(event)
 
 
-def _coherence(ex) -> list:
+def _coherence(ex, names=None) -> list:
     """``coherence x: 0 (initial), P0's 1, P1's 2 (final)`` for each
     location with two writes or more besides the initial one."""
     out = []
@@ -199,7 +204,8 @@ def _coherence(ex) -> list:
         if len(writes) < 3:
             continue
         chain = sorted(writes, key=lambda w: -len(newer_writes(ex, w)))
-        text = ", ".join(f"{w.value} (initial)" if w.is_init else f"P{w.tid}'s {w.value}" for w in chain)
+        text = ", ".join(f"{w.value} (initial)" if w.is_init else f"{_name(w.tid, names)}'s {w.value}"
+                         for w in chain)
         out += _wrap(f"coherence {loc}: {text} (final)", first="")
     if out:
         out.insert(0, "")

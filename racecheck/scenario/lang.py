@@ -24,7 +24,7 @@ import textwrap
 from dataclasses import dataclass
 
 from racecheck.errors import Pos, ScenarioError, did_you_mean
-from racecheck.scenario import mistakes
+from racecheck.scenario import lkmm_vocab, mistakes
 from racecheck.scenario.values import MAX_LITERAL_DIGITS, literal_too_long, unprintable
 
 FUNCTIONS = ("len", "min", "max", "abs", "any", "all", "sum", "range")
@@ -118,6 +118,7 @@ class Scope:
     tid: bool = False
     fields: frozenset = frozenset()
     private: tuple = ()          # ((thread, its locals), ...) of every thread, for hints
+    thread_locals: bool = False  # memory: lkmm final checks: THREAD.LOCAL reads a thread's local
 
     def owner(self, name: str) -> str | None:
         """The thread ``name`` is a local of, when it is not readable here."""
@@ -244,7 +245,9 @@ class _Checker:
             if len(node.targets) != 1 or isinstance(node.targets[0], (ast.Tuple, ast.List)):
                 raise self.error(node, f"assign one target at a time ({self.scope.where})")
             self.target(node.targets[0], depth)
-            if _is_call_to(node.value, "choose"):
+            if lkmm_vocab.primitive_of(node.value)[1] is not None:
+                self.kernel_call(node.value, depth, frozenset(), target=node.targets[0])
+            elif _is_call_to(node.value, "choose"):
                 self.choose(node.value, depth)
             else:
                 self.expr(node.value, depth)
@@ -267,6 +270,8 @@ class _Checker:
             self.expr(node.test, depth)
             if node.msg is not None:
                 self.expr(node.msg, depth)
+        elif isinstance(node, ast.Expr) and lkmm_vocab.primitive_of(node.value)[1] is not None:
+            self.kernel_call(node.value, depth, frozenset(), statement=True)
         else:
             if isinstance(node, ast.Expr) and _is_call_to(node.value, "choose"):
                 raise self.error(node, f"choose() must be assigned: x = choose(a, b) ({self.scope.where})")
@@ -317,6 +322,8 @@ class _Checker:
             self.constant(node)
         elif kind is ast.Name:
             self.name(node, bound)
+        elif kind is ast.Attribute and self.thread_local(node, depth, bound):
+            return
         elif kind is ast.Attribute:
             self.other_thread(node, bound)
             self.attribute_name(node)
@@ -455,6 +462,9 @@ class _Checker:
             raise self.error(node, f"only the functions {', '.join(FUNCTIONS)} can be called ({self.scope.where})")
         if func.id == "choose":
             raise self.error(node, f"choose() may only be the whole right side of an assignment ({self.scope.where})")
+        if func.id in lkmm_vocab.PRIMITIVES:
+            self.kernel_call(node, depth, bound)
+            return
         if func.id not in FUNCTIONS:
             raise self.error(node, f"call to '{func.id}' is not allowed ({self.scope.where}); the functions are {', '.join(FUNCTIONS)}",
                              did_you_mean(func.id, FUNCTIONS))
@@ -464,6 +474,79 @@ class _Checker:
             raise self.error(node, f"{func.id}() needs an argument ({self.scope.where})")
         for arg in node.args:
             self.expr(arg, depth, bound)
+
+    # -- the kernel's vocabulary (scenario.lkmm_vocab) -------------------
+    def kernel_call(self, node, depth: int, bound: frozenset, statement: bool = False, target=None) -> None:
+        name = node.func.id
+        prim = lkmm_vocab.PRIMITIVES[name]
+        if not statement and target is None and prim.kind != "read":
+            raise self.error(node, f"{name}() {_PLACES[prim.kind]} ({self.scope.where})")
+        if target is not None and prim.kind in lkmm_vocab.STATEMENT_ONLY:
+            raise self.error(node, f"{name}() returns no value; write it as a statement of its own "
+                             f"({self.scope.where})")
+        if node.keywords or len(node.args) != prim.arity or any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.error(node, f"{name}() takes {prim.arity} argument{'s' if prim.arity != 1 else ''}"
+                             f" ({self.scope.where})", f"as in {_example(name, prim)}")
+        for i, arg in enumerate(node.args):
+            if i == prim.loc:
+                self.kernel_location(name, prim, arg)
+            else:
+                self.expr(arg, depth, bound)
+        if target is not None and prim.kind == "rmw":
+            base = target
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if any(isinstance(n, ast.Name) and n.id == base.id for a in node.args for n in ast.walk(a)):
+                raise self.error(target, f"'{base.id}' is assigned the result of {name}() and is also one "
+                                 f"of its arguments ({self.scope.where}); use another local")
+
+    def kernel_location(self, name: str, prim, arg) -> None:
+        if not isinstance(arg, ast.Name) or arg.id not in self.scope.shared:
+            raise self.error(arg, f"{name}() takes a shared variable as its location ({self.scope.where})",
+                             f"as in {_example(name, prim)}, where the variable is declared in state")
+        self.names.add(arg.id)
+        if prim.kind != "read":
+            self.assigned.add(arg.id)
+
+    def thread_local(self, node, depth: int, bound: frozenset) -> bool:
+        """``THREAD.LOCAL`` or ``THREAD[i].LOCAL`` in a memory: lkmm final
+        check: True when ``node`` is one (and it is recorded)."""
+        if not self.scope.thread_locals:
+            return False
+        base = node.value
+        index = None
+        if isinstance(base, ast.Subscript):
+            base, index = base.value, base.slice
+        if not isinstance(base, ast.Name) or base.id in bound or base.id in self.scope.readable():
+            return False
+        names = dict(self.scope.private).get(base.id)
+        if names is None:
+            return False
+        if node.attr not in names:
+            raise self.error(node, f"thread '{base.id}' has no local '{node.attr}' ({self.scope.where})",
+                             did_you_mean(node.attr, names))
+        if index is not None:
+            self.expr(index, depth, bound)
+        self.names.add(f"{base.id}.{node.attr}")
+        return True
+
+
+_PLACES = {"write": "writes; it must be a statement of its own",
+           "fence": "is a barrier; it must be a statement of its own",
+           "update": "returns no value; it must be a statement of its own",
+           "lock": "must be the first statement of a step's do (it waits for the lock)",
+           "unlock": "must be a statement of its own",
+           "rmw": "is an atomic read-modify-write: write it as a statement, or as the whole right side of "
+                  "an assignment (t = ...)"}
+
+
+def _example(name: str, prim) -> str:
+    args = ["x", "v", "new"][:prim.arity]
+    if prim.op == "cmpxchg":
+        args = ["x", "old", "new"]
+    elif prim.loc == 1:
+        args = ["v", "x"]
+    return f"{name}({', '.join(args)})"
 
 
 def _is_call_to(node, name: str) -> bool:

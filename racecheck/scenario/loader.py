@@ -14,7 +14,7 @@ import keyword
 import re
 
 from racecheck.errors import Pos, ScenarioError, ScenarioWarning, did_you_mean
-from racecheck.scenario import mistakes
+from racecheck.scenario import lkmm_rules, mistakes
 from racecheck.scenario import schema as S
 from racecheck.scenario.columns import code_origin
 from racecheck.scenario.lang import FUNCTIONS, Scope, parse_code
@@ -28,7 +28,7 @@ MAX_STEPS = 2_000                 # steps of all threads, each copy counted: eac
 _VARIANT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 _TOP = ("racecheck", "title", "description", "source", "params", "state", "threads",
-        "invariants", "final", "deadlock", "livelock", "expect", "variants", "leaves_out")
+        "invariants", "final", "deadlock", "livelock", "expect", "variants", "leaves_out", "memory")
 _TOP_REQUIRED = ("racecheck", "title", "state", "threads")
 _THREAD = ("title", "copies", "locals", "steps")
 _ACTION = ("step", "await", "do", "label", "goto")
@@ -39,11 +39,12 @@ _VARIANT = ("params", "expect", "description", "source")
 _RESERVED = set(FUNCTIONS) | {"choose", "tid"}
 
 
-def load_scenario(path: str) -> S.Scenario:
-    """Read, parse and validate one scenario file."""
+def load_scenario(path: str, memory: str | None = None) -> S.Scenario:
+    """Read, parse and validate one scenario file; ``memory`` ("sc" or
+    "lkmm") overrides the file's ``memory:`` key."""
     source = read_source(path)
     root = parse_yaml(source)
-    return _Builder(source).scenario(root)
+    return _Builder(source, memory).scenario(root)
 
 
 def looks_like_scenario(path: str) -> bool:
@@ -56,8 +57,9 @@ def looks_like_scenario(path: str) -> bool:
 
 
 class _Builder:
-    def __init__(self, source: Source):
+    def __init__(self, source: Source, memory: str | None = None):
         self.src = source
+        self.memory = memory
         self.fields: frozenset = frozenset()
         self.private: tuple = ()              # (thread, its locals): for the hint when code reads them
         self.warnings: dict = {}              # (pos, message) -> ScenarioWarning, in file order
@@ -135,6 +137,7 @@ class _Builder:
     def scenario(self, root: YNode) -> S.Scenario:
         top = self.keys(root, _TOP, _TOP_REQUIRED, "the scenario's top level")
         self.version(top["racecheck"])
+        memory = self.memory_model(top.get("memory"))
         params = self.values(top.get("params"), "params", "param")
         state = self.values(top["state"], "state", "shared variable")
         if not state:
@@ -154,12 +157,12 @@ class _Builder:
                         for name, node in thread_items.items())
         self.check_size(threads, threads_node)
         invariants = self.properties(top.get("invariants"), "invariant", shared, param_names)
-        finals = self.properties(top.get("final"), "final", shared, param_names)
+        finals = self.properties(top.get("final"), "final", shared, param_names, thread_locals=True)
         self.check_property_names(invariants, finals)
         prop_names = [p.name for p in invariants + finals]
         expect = self.expectation(top.get("expect"), prop_names) if "expect" in top else S.SAFE
         variants = self.variants(top.get("variants"), params, expect, prop_names)
-        return S.Scenario(
+        scenario = S.Scenario(
             path=self.src.path,
             title=self.one_line(top["title"], "title"),
             description=self.string(top["description"], "description").strip() if "description" in top else "",
@@ -169,7 +172,27 @@ class _Builder:
             deadlock_allowed=self.policy(top.get("deadlock"), "deadlock"),
             livelock_allowed=self.policy(top.get("livelock"), "livelock"),
             expect=expect, variants=variants, warnings=tuple(self.warnings.values()),
-            leaves_out=self.string(top["leaves_out"], "leaves_out").strip() if "leaves_out" in top else "")
+            leaves_out=self.string(top["leaves_out"], "leaves_out").strip() if "leaves_out" in top else "",
+            memory=memory)
+        return self.for_memory(scenario, top["state"])
+
+    def memory_model(self, node: YNode | None) -> str:
+        """``memory: sc`` (the default) or ``memory: lkmm``; the caller's
+        choice wins over the file's."""
+        if node is not None and (not isinstance(node.value, str) or node.value not in S.MEMORY_MODELS):
+            raise self.error(node.pos, f"'memory' must be 'sc' or 'lkmm', not {_kind(node)}",
+                             did_you_mean(node.value, S.MEMORY_MODELS) if isinstance(node.value, str) else "")
+        return self.memory or (node.value if node is not None else "sc")
+
+    def for_memory(self, scenario: S.Scenario, state_node: YNode) -> S.Scenario:
+        """Refuse what the memory model cannot check; lower the kernel
+        vocabulary for sc (scenario.lkmm_rules)."""
+        lkmm_rules.check_lock_placement(scenario, self.src.line)
+        if scenario.memory == "sc":
+            return lkmm_rules.for_sc(scenario, self.src.line)
+        lkmm_rules.refuse_records(scenario, state_node.key_pos, self.src.line)
+        lkmm_rules.refuse_for_lkmm(scenario, self.src.line)
+        return scenario
 
     def check_size(self, threads, threads_node: YNode) -> None:
         """Refuse more than MAX_STEPS steps in all: a generated file can hold
@@ -353,7 +376,7 @@ class _Builder:
         return parse_code(text, code_origin(node, self.src), Scope(where=where, **scope), expr=expr,
                           source_line=self.src.line)
 
-    def properties(self, node: YNode | None, kind: str, shared, params) -> tuple:
+    def properties(self, node: YNode | None, kind: str, shared, params, thread_locals: bool = False) -> tuple:
         if node is None:
             return ()
         items = self.mapping(node, "invariants" if kind == "invariant" else "final")
@@ -361,7 +384,8 @@ class _Builder:
         for name, expr_node in items.items():
             self.name(name, node.key_pos[name], kind)
             where = f"{kind} '{name}'"
-            scope = dict(shared=shared, params=params, fields=self.fields, private=self.private)
+            scope = dict(shared=shared, params=params, fields=self.fields, private=self.private,
+                         thread_locals=thread_locals)
             result.append(S.Property(kind, name, self.code(expr_node, scope, where, True)))
         return tuple(result)
 
@@ -386,7 +410,7 @@ class _Builder:
                          did_you_mean(value, ("safe", "violation")) if isinstance(value, str) else "")
 
     def named_expectation(self, node: YNode, prop_names) -> S.Expectation:
-        valid = list(prop_names) + list(S.VIOLATION_KINDS)
+        valid = list(prop_names) + list(S.VIOLATION_KINDS) + list(S.LKMM_KINDS)
         if node.is_map():
             keys = self.keys(node, ("assert",), ("assert",), "expect: {violation: ...}")
             return S.Expectation("named", "assert", self.string(keys["assert"], "assert message"))

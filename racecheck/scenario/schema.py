@@ -14,6 +14,8 @@ from racecheck.errors import Pos
 from racecheck.scenario.lang import Code
 
 VIOLATION_KINDS = ("deadlock", "livelock", "assert", "error")
+LKMM_KINDS = ("data-race",)      # memory: lkmm only: a data race between plain accesses
+MEMORY_MODELS = ("sc", "lkmm")
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Scenario:
     variants: tuple              # at least one Variant
     warnings: tuple = field(default=(), compare=False)   # ScenarioWarning: loads, but looks like a mistake
     leaves_out: str = ""         # extension: what the model leaves out of the kernel, and why the verdict survives
+    memory: str = "sc"           # extension: "sc" (interleavings) or "lkmm" (model.lkmm_scenario)
 
     def variant(self, name: str) -> Variant | None:
         for variant in self.variants:

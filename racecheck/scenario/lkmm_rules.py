@@ -1,0 +1,216 @@
+"""What ``memory:`` changes in a loaded scenario.
+
+``refuse_for_lkmm`` raises a ``ScenarioError`` (file and line) for what
+``memory: lkmm`` cannot check yet, saying why:
+
+* ``invariants``: an execution graph has no global states between steps
+  (state the property as a final check, or an ``assert``);
+* a ``while`` loop whose condition reads shared state, or a local that
+  its body computes from shared state: the enumeration of executions
+  needs threads with finitely many runs (write the iterations out, or
+  wait with ``await``);
+* ``goto`` other than ``goto: end`` (a jump backwards is a loop);
+* ``choose()``: a thread's runs differ only in the values they read;
+* shared variables holding records or lists: every shared variable is one
+  memory location (split the record into variables);
+* assignment to a field or element: the same;
+* a spinlock variable read or written other than by spin_lock and
+  spin_unlock (lock.cat gives such executions no meaning).
+
+``for_sc`` lowers the kernel vocabulary to the plain language
+(``lkmm_vocab``), ``spin_lock(l)`` to an ``await`` on the step.
+``check_lock_placement`` refuses a ``spin_lock`` that is not the first
+statement of a ``do`` under either model.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import replace
+
+from racecheck.errors import ScenarioError
+from racecheck.scenario import lkmm_vocab as V
+from racecheck.scenario import schema as S
+from racecheck.scenario.lang import Code
+
+
+def walk(steps):
+    """Every step, nested ones included, in file order."""
+    for step in steps:
+        yield step
+        if isinstance(step, S.Branch):
+            yield from walk(step.then + step.orelse)
+        elif isinstance(step, (S.Loop, S.Call)):
+            yield from walk(step.body)
+
+
+def codes(step) -> list:
+    if isinstance(step, S.Action):
+        return [c for c in (step.await_, step.do) if c is not None]
+    if isinstance(step, (S.Branch, S.Loop)):
+        return [step.cond]
+    return []
+
+
+def _error(code: Code, node, message: str, hint: str, source_line) -> ScenarioError:
+    pos = code.origin.pos(getattr(node, "lineno", 1), getattr(node, "col_offset", 0)) if node is not None \
+        else code.pos
+    return ScenarioError(pos, message, hint, source_line(pos.line))
+
+
+def check_lock_placement(scenario: S.Scenario, source_line) -> None:
+    for thread in scenario.threads:
+        for step in walk(thread.steps):
+            for code in codes(step):
+                first = V.first_lock(code) if isinstance(step, S.Action) and code is step.do else None
+                for node in ast.walk(code.tree):
+                    if V.primitive_of(node)[0] == "spin_lock" and node is not first:
+                        raise _error(code, node, "spin_lock() must be the first statement of a step's do: "
+                                     "it waits for the lock", "start a step of its own with it", source_line)
+
+
+def refuse_for_lkmm(scenario: S.Scenario, source_line) -> None:
+    if scenario.invariants:
+        inv = scenario.invariants[0]
+        raise _error(inv.code, None, f"invariant '{inv.name}' cannot be checked under memory: lkmm: an "
+                     "execution has no global states between steps",
+                     "state it as a final check (final:), or as an assert in a step", source_line)
+    shared = dict(scenario.state)
+    locks = V.lock_names(c.tree for t in scenario.threads for s in walk(t.steps) for c in codes(s))
+    for thread in scenario.threads:
+        for step in walk(thread.steps):
+            _refuse_step(step, thread, shared, locks, source_line)
+
+
+def refuse_records(scenario: S.Scenario, positions: dict, source_line) -> None:
+    """Shared variables must be scalars under lkmm (``positions``: name -> Pos)."""
+    for name, value in scenario.state:
+        if isinstance(value, tuple):
+            what = "a record" if type(value).__name__ == "Record" else "a list"
+            pos = positions[name]
+            raise ScenarioError(pos, f"shared variable '{name}' holds {what}; under memory: lkmm every shared "
+                                "variable is one memory location (an int, a bool, a string or null)",
+                                "split it into one variable per field or element", source_line(pos.line))
+
+
+def _refuse_step(step, thread, shared: dict, locks: set, source_line) -> None:
+    where = f"thread '{thread.name}'"
+    if isinstance(step, S.Action) and step.goto not in (None, "end"):
+        raise ScenarioError(step.pos, f"goto under memory: lkmm: only 'goto: end' ({where}); a jump may loop",
+                            "use if/else steps", source_line(step.pos.line))
+    if isinstance(step, S.Loop):
+        _refuse_loop(step, where, shared, source_line)
+    for code in codes(step):
+        for node in ast.walk(code.tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "choose":
+                raise _error(code, node, f"choose() is not supported under memory: lkmm yet ({where})",
+                             "a thread's runs differ only in the values its reads return; make the choice "
+                             "a param and a variant", source_line)
+            if isinstance(node, (ast.Assign, ast.AugAssign)):
+                target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+                if not isinstance(target, ast.Name):
+                    raise _error(code, node, f"under memory: lkmm only names are assigned ({where})",
+                                 "every shared variable is one memory location", source_line)
+            if isinstance(node, ast.Name) and node.id in locks and not _lock_use(code.tree, node):
+                raise _error(code, node, f"spinlock '{node.id}' is read or written directly ({where}); "
+                             "under memory: lkmm a lock is only taken and released",
+                             "use spin_lock() and spin_unlock() only, or another variable", source_line)
+
+
+def _lock_use(tree, name_node) -> bool:
+    for node in ast.walk(tree):
+        _, prim = V.primitive_of(node)
+        if prim is not None and prim.kind in ("lock", "unlock") and node.args[0] is name_node:
+            return True
+    return False
+
+
+def _refuse_loop(step: S.Loop, where: str, shared: dict, source_line) -> None:
+    reads = set(step.cond.names) & set(shared)
+    if not reads:
+        computed = set()
+        for inner in walk(step.body):
+            for code in codes(inner):
+                if set(code.names) & set(shared):
+                    computed |= set(code.assigned) - set(shared)
+        reads = set(step.cond.names) & computed
+    if reads:
+        raise ScenarioError(step.pos, f"a while loop over shared state ({', '.join(sorted(reads))}) cannot be "
+                            f"checked under memory: lkmm yet ({where}): the enumeration needs threads with "
+                            "finitely many runs",
+                            "write the iterations out as steps, or wait with await (a read that must see "
+                            "the value it waits for)", source_line(step.pos.line))
+
+
+# -- memory: sc ---------------------------------------------------------------
+
+def for_sc(scenario: S.Scenario, source_line) -> S.Scenario:
+    """The scenario with the kernel vocabulary lowered to the plain language."""
+    locks = V.lock_names(c.tree for t in scenario.threads for s in walk(t.steps) for c in codes(s))
+    values = V.lock_values(dict(scenario.state), locks)
+    threads = tuple(replace(t, steps=_lower_steps(t.steps, values)) for t in scenario.threads)
+    copies = {t.name: t.copies for t in scenario.threads}
+    finals = tuple(replace(p, code=_thread_locals(V.lower_code(p.code, values), copies, source_line))
+                   for p in scenario.finals)
+    invariants = tuple(replace(p, code=V.lower_code(p.code, values)) for p in scenario.invariants)
+    return replace(scenario, threads=threads, finals=finals, invariants=invariants)
+
+
+def _lower_steps(steps, values: dict) -> tuple:
+    out = []
+    for step in steps:
+        if isinstance(step, S.Action):
+            out.append(_lower_action(step, values))
+        elif isinstance(step, S.Branch):
+            out.append(replace(step, cond=V.lower_code(step.cond, values),
+                               then=_lower_steps(step.then, values), orelse=_lower_steps(step.orelse, values)))
+        elif isinstance(step, S.Loop):
+            out.append(replace(step, cond=V.lower_code(step.cond, values), body=_lower_steps(step.body, values)))
+        else:
+            out.append(replace(step, body=_lower_steps(step.body, values)))
+    return tuple(out)
+
+
+def _lower_action(step: S.Action, values: dict) -> S.Action:
+    lock = V.first_lock(step.do)
+    await_ = V.lower_code(step.await_, values)
+    if lock is not None:
+        name = V.location(lock)
+        free = ast.copy_location(ast.UnaryOp(ast.Not(), ast.copy_location(ast.Name(name, ast.Load()), lock)), lock)
+        test = free if await_ is None else ast.copy_location(ast.BoolOp(ast.And(), [await_.tree.body, free]), lock)
+        tree = ast.fix_missing_locations(ast.Expression(test))
+        base = await_ or step.do
+        text = (f"({await_.text}) and " if await_ else "") + f"not {name}"
+        await_ = replace(base, text=text, tree=tree, is_expr=True,
+                         names=frozenset((await_.names if await_ else frozenset()) | {name}),
+                         assigned=frozenset(), has_choose=False, has_return=False)
+    return replace(step, await_=await_, do=V.lower_code(step.do, values))
+
+
+def _thread_locals(code: Code, copies: dict, source_line) -> Code:
+    """A final check's ``THREAD.LOCAL`` as the name of the state slot that
+    holds it (``THREAD.LOCAL``, ``THREAD#i.LOCAL`` with copies), which
+    ``model.program`` gives final checks."""
+    if not any("." in name for name in code.names):
+        return code
+
+    class Slots(ast.NodeTransformer):
+        def visit_Attribute(self, node):
+            base, copy = node.value, None
+            if isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name) and base.value.id in copies:
+                if not (isinstance(base.slice, ast.Constant) and type(base.slice.value) is int
+                        and 0 <= base.slice.value < copies[base.value.id]):
+                    raise _error(code, base, f"under memory: sc, {base.value.id}[i] takes a constant from 0 to "
+                                 f"{copies[base.value.id] - 1}", "", source_line)
+                base, copy = base.value, base.slice.value
+            if isinstance(base, ast.Name) and base.id in copies and f"{base.id}.{node.attr}" in code.names:
+                if copy is None and copies[base.id] > 1:
+                    raise _error(code, node, f"thread '{base.id}' has {copies[base.id]} copies: write "
+                                 f"{base.id}[i].{node.attr}", "", source_line)
+                slot = base.id if copy is None else f"{base.id}#{copy}"
+                return ast.copy_location(ast.Name(f"{slot}.{node.attr}", ast.Load()), node)
+            return self.generic_visit(node)
+
+    tree = ast.fix_missing_locations(Slots().visit(copy.deepcopy(code.tree)))
+    return replace(code, tree=tree)
