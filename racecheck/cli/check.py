@@ -62,8 +62,9 @@ commands:
   racecheck litmus FILE.litmus...
                                litmus tests under the kernel's memory model
                                (--witness: draw an execution showing it)
-  racecheck audit FILE.litmus...
-                               the ordering a litmus test needs
+  racecheck audit FILE.litmus... | FILE.yaml
+                               the ordering a litmus test (an lkmm
+                               scenario) needs
   (racecheck COMMAND --help for each)
 
 examples:

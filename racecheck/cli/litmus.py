@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "forall), in CPU columns")
     parser.add_argument("--max-candidates", type=positive_int, default=DEFAULT_MAX_CANDIDATES, metavar="N",
                         help=f"stop a test after N candidate executions (default {DEFAULT_MAX_CANDIDATES})")
+    parser.add_argument("--to-yaml", action="store_true",
+                        help="write each test as a memory: lkmm scenario file (NAME.yaml) instead of checking it")
+    parser.add_argument("--out", metavar="DIR", default=".",
+                        help="with --to-yaml: the directory to write to (default: the current one)")
     return parser
 
 
@@ -83,6 +87,8 @@ def find_litmus(paths) -> list:
 
 def run(argv) -> int:
     args = build_parser().parse_args(argv)
+    if args.to_yaml:
+        return _to_yaml(args)
     results, unsupported, documents, status = [], [], [], EXIT_OK
     for path in find_litmus(args.paths):
         try:
@@ -129,3 +135,21 @@ def _name_of(path: str) -> str:
     except (OSError, UnicodeDecodeError):
         pass
     return os.path.basename(path)
+
+
+def _to_yaml(args) -> int:
+    """Write each test as a scenario file; name those that cannot be."""
+    from racecheck.scenario.litmus_yaml import to_yaml
+    status = EXIT_OK
+    os.makedirs(args.out, exist_ok=True)
+    for path in find_litmus(args.paths):
+        try:
+            text = to_yaml(parse_litmus_file(path))
+        except ScenarioError as exc:
+            status = worse(status, refused(path, exc))
+            continue
+        target = os.path.join(args.out, os.path.basename(path).removesuffix(".litmus") + ".yaml")
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(target)
+    return status

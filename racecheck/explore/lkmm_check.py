@@ -147,6 +147,13 @@ def check_variant_lkmm(scenario: Scenario, variant: Variant, max_candidates: int
         result = Exploration(Verdict.INCONCLUSIVE, None, stats=stats, exit_reason=ExitReason.MAX_STATES,
                              checked=(str(exc),))
         return LkmmChecked(scenario, variant, result, names)
+    if not found.executions:
+        stats = Stats(seconds=time.perf_counter() - start)
+        why = ("no execution: in every run some thread waits forever (an await no write can satisfy, "
+               "or a lock it cannot take); deadlock is not checked under lkmm")
+        result = Exploration(Verdict.INCONCLUSIVE, None, stats=stats, exit_reason=ExitReason.INCOMPLETE,
+                             checked=(why,))
+        return LkmmChecked(scenario, variant, result, names, candidates=found.candidates, runs=found.runs)
     judged = [judge(scenario, variant, ex) for ex in found.executions]
     seconds = time.perf_counter() - start
     stats = Stats(states=len(found.executions), seconds=seconds, violating_states=sum(map(bool, judged)))

@@ -20,7 +20,8 @@ def property_reads(program: Program, name: str, state: tuple) -> list:
     refs = _references(prop.code.tree.body)
     if not refs:
         return []
-    unit = Unit(Names(program.property_slots(), program.params), "<racecheck property reads>")
+    slots = {n: i for i, n in enumerate(program.shared_names)}
+    unit = Unit(Names(slots, program.params), "<racecheck property reads>")
     for i, node in enumerate(refs):
         unit.expression(f"r{i}", node)
     ns = unit.compile(program.params)

@@ -18,7 +18,7 @@ dependencies, and the condition of an ``if`` step (or of an ``if`` in a
 branches, and only of those, as in herd7; when a branch can leave its call
 group or the thread (``return``, ``goto: end``), every event after the
 ``if`` depends on it too, since it runs only when the branch did not
-leave. An ``await`` is a read that must see a value making the condition
+leave (up to the end of the call group it leaves). An ``await`` is a read that must see a value making the condition
 true (a wait loop that exits): a run in which it cannot is dropped (no
 execution), and every later event of the thread is control-dependent on
 its reads. Branches on params and locals alone make no events. Locations
@@ -248,6 +248,7 @@ class _Thread(_Eval):
     def __init__(self, scenario: S.Scenario, inst: Instance, params: dict):
         super().__init__(params, {name: Val(value) for name, value in inst.thread.locals}, inst.copy)
         self.inst = inst
+        self.awaited = NO_DEPS                # the reads of every await so far
 
     def run(self):
         try:
@@ -277,10 +278,14 @@ class _Thread(_Eval):
             elif isinstance(step, S.Loop):
                 yield from self.loop(step)
             else:
+                outer = self.ctrl
                 try:
                     yield from self.steps(step.body)
                 except _Return:
                     pass
+                # after the group, both ways out meet: what an early return
+                # made control-dependent ends here, an await's order stays
+                self.ctrl = outer | self.awaited
 
     def guarded(self, code, label: str, run):
         """``run()`` with ``code`` current; StepError becomes a failure."""
@@ -296,6 +301,7 @@ class _Thread(_Eval):
             if not val.value:
                 raise Stuck(f"{self.inst.name}: await {step.await_.one_line()} cannot hold")
             self.ctrl = self.ctrl | val.deps
+            self.awaited = self.awaited | val.deps
         if step.do is not None:
             yield from self.guarded(step.do, step.text, lambda: self.block(step.do.tree.body))
         if step.goto == "end":

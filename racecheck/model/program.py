@@ -164,19 +164,12 @@ class Program:
     def _properties(self, props, checked: bool = False) -> tuple:
         if not props:
             return ()
-        unit = Unit(Names(self.property_slots(), self.params), f"<racecheck {self.scenario.path} properties>",
-                    checked=checked)
+        slots = {n: i for i, n in enumerate(self.shared_names)}
+        unit = Unit(Names(slots, self.params), f"<racecheck {self.scenario.path} properties>", checked=checked)
         for i, prop in enumerate(props):
             unit.guard(f"p{i}", prop.code)
         ns = unit.compile(self.params)
         return tuple((prop, ns[f"p{i}"]) for i, prop in enumerate(props))
-
-    def property_slots(self) -> dict:
-        """The slots a property reads: shared variables, and threads'
-        locals as ``THREAD.LOCAL`` (final checks, scenario.lkmm_rules)."""
-        slots = {n: i for i, n in enumerate(self.shared_names)}
-        slots.update((n, i) for i, n in enumerate(self.slot_names) if "." in n)
-        return slots
 
     def _install_checks(self) -> None:
         """Checking mode: wrap guards and properties (steps: ``steppers``)."""

@@ -154,7 +154,7 @@ def for_sc(scenario: S.Scenario, source_line) -> S.Scenario:
     finals = tuple(replace(p, code=_thread_locals(V.lower_code(p.code, values), copies, source_line))
                    for p in scenario.finals)
     invariants = tuple(replace(p, code=V.lower_code(p.code, values)) for p in scenario.invariants)
-    return replace(scenario, threads=threads, finals=finals, invariants=invariants)
+    return _shared_locals(replace(scenario, threads=threads, finals=finals, invariants=invariants))
 
 
 def _lower_steps(steps, values: dict) -> tuple:
@@ -189,28 +189,76 @@ def _lower_action(step: S.Action, values: dict) -> S.Action:
 
 
 def _thread_locals(code: Code, copies: dict, source_line) -> Code:
-    """A final check's ``THREAD.LOCAL`` as the name of the state slot that
-    holds it (``THREAD.LOCAL``, ``THREAD#i.LOCAL`` with copies), which
-    ``model.program`` gives final checks."""
+    """A final check's ``THREAD.LOCAL`` as the name ``THREAD.LOCAL``, which
+    ``_shared_locals`` makes a shared variable."""
     if not any("." in name for name in code.names):
         return code
 
     class Slots(ast.NodeTransformer):
         def visit_Attribute(self, node):
-            base, copy = node.value, None
+            base = node.value
             if isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name) and base.value.id in copies:
-                if not (isinstance(base.slice, ast.Constant) and type(base.slice.value) is int
-                        and 0 <= base.slice.value < copies[base.value.id]):
-                    raise _error(code, base, f"under memory: sc, {base.value.id}[i] takes a constant from 0 to "
-                                 f"{copies[base.value.id] - 1}", "", source_line)
-                base, copy = base.value, base.slice.value
+                raise _error(code, base, f"under memory: sc, a final check reads the locals of threads "
+                             f"without copies only ({base.value.id} has {copies[base.value.id]})",
+                             "check it under memory: lkmm, or share the value in state", source_line)
             if isinstance(base, ast.Name) and base.id in copies and f"{base.id}.{node.attr}" in code.names:
-                if copy is None and copies[base.id] > 1:
-                    raise _error(code, node, f"thread '{base.id}' has {copies[base.id]} copies: write "
-                                 f"{base.id}[i].{node.attr}", "", source_line)
-                slot = base.id if copy is None else f"{base.id}#{copy}"
-                return ast.copy_location(ast.Name(f"{slot}.{node.attr}", ast.Load()), node)
+                if copies[base.id] > 1:
+                    raise _error(code, node, f"under memory: sc, a final check reads the locals of threads "
+                                 f"without copies only ({base.id} has {copies[base.id]})",
+                                 "check it under memory: lkmm, or share the value in state", source_line)
+                return ast.copy_location(ast.Name(f"{base.id}.{node.attr}", ast.Load()), node)
             return self.generic_visit(node)
 
     tree = ast.fix_missing_locations(Slots().visit(copy.deepcopy(code.tree)))
     return replace(code, tree=tree)
+
+
+def _shared_locals(scenario: S.Scenario) -> S.Scenario:
+    """Under sc, a local that a final check reads (``T.r``) becomes the
+    shared variable ``T.r``, which only its thread touches: the same
+    values in every interleaving, and the search keeps it alive to the
+    end (a finished thread's locals are otherwise dead to it)."""
+    wanted = {name for p in scenario.finals for name in p.code.names if "." in name}
+    if not wanted:
+        return scenario
+    state, threads = list(scenario.state), []
+    for thread in scenario.threads:
+        mine = {name.split(".", 1)[1] for name in wanted if name.split(".", 1)[0] == thread.name}
+        if not mine:
+            threads.append(thread)
+            continue
+        rename = {local: f"{thread.name}.{local}" for local in mine}
+        state += [(rename[n], v) for n, v in thread.locals if n in mine]
+        locals_ = tuple((n, v) for n, v in thread.locals if n not in mine)
+        threads.append(replace(thread, locals=locals_, steps=map_codes(thread.steps, lambda c: _rename(c, rename))))
+    return replace(scenario, state=tuple(state), threads=tuple(threads))
+
+
+def _rename(code, rename: dict):
+    if code is None or not set(code.names) & set(rename):
+        return code
+
+    class Names(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id in rename:
+                return ast.copy_location(ast.Name(rename[node.id], node.ctx), node)
+            return node
+
+    tree = ast.fix_missing_locations(Names().visit(copy.deepcopy(code.tree)))
+    return replace(code, tree=tree, names=frozenset(rename.get(n, n) for n in code.names),
+                   assigned=frozenset(rename.get(n, n) for n in code.assigned))
+
+
+def map_codes(steps, fix) -> tuple:
+    """``steps`` with every Code replaced by ``fix(code)``."""
+    out = []
+    for step in steps:
+        if isinstance(step, S.Action):
+            out.append(replace(step, await_=fix(step.await_), do=fix(step.do)))
+        elif isinstance(step, (S.Branch, S.Loop)):
+            extra = dict(then=map_codes(step.then, fix), orelse=map_codes(step.orelse, fix)) \
+                if isinstance(step, S.Branch) else dict(body=map_codes(step.body, fix))
+            out.append(replace(step, cond=fix(step.cond), **extra))
+        else:
+            out.append(replace(step, body=map_codes(step.body, fix)))
+    return tuple(out)

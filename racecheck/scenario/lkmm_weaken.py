@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 from racecheck.scenario import lkmm_vocab as V
 from racecheck.scenario import schema as S
+from racecheck.scenario.lkmm_rules import map_codes
 
 _NOTHING = ("fence",)
 _RENAME = {"smp_load_acquire": "READ_ONCE", "atomic_read_acquire": "atomic_read",
@@ -146,23 +147,8 @@ def weaken(scenario: S.Scenario, primitive: Primitive) -> S.Scenario:
         tree = _Weaken(set(sites[id(code)]), to).visit(copy.deepcopy(code.tree))
         return replace(code, tree=ast.fix_missing_locations(tree))
 
-    threads = tuple(replace(t, steps=_map_steps(t.steps, fix)) for t in scenario.threads)
+    threads = tuple(replace(t, steps=map_codes(t.steps, fix)) for t in scenario.threads)
     return replace(scenario, threads=threads)
-
-
-def _map_steps(steps, fix) -> tuple:
-    out = []
-    for step in steps:
-        if isinstance(step, S.Action):
-            out.append(replace(step, await_=fix(step.await_), do=fix(step.do)))
-        elif isinstance(step, S.Branch):
-            out.append(replace(step, cond=fix(step.cond), then=_map_steps(step.then, fix),
-                               orelse=_map_steps(step.orelse, fix)))
-        elif isinstance(step, S.Loop):
-            out.append(replace(step, cond=fix(step.cond), body=_map_steps(step.body, fix)))
-        else:
-            out.append(replace(step, body=_map_steps(step.body, fix)))
-    return tuple(out)
 
 
 class _Weaken(ast.NodeTransformer):
