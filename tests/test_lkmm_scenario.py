@@ -219,6 +219,7 @@ final:
     ("atomic_add(3, x)", (0, 8, 0)),
     ("WRITE_ONCE(y, READ_ONCE(x) + smp_load_acquire(y))", (0, 5, 5)),
     ("smp_store_release(y, 1)\n          smp_mb()\n          a = atomic_read(y)", (1, 5, 1)),
+    ("READ_ONCE(x)\n          a = smp_load_acquire(x) + 1", (6, 5, 0)),
 ])
 @pytest.mark.parametrize("memory", ["sc", "lkmm"])
 def test_each_primitive_means_the_same_in_one_thread(tmp_path, capsys, memory, code, result):
@@ -240,10 +241,67 @@ threads:
 """
 
 
-def test_records_are_refused(tmp_path, capsys):
-    path = write(tmp_path, BASE.replace("{x: 0}", "{x: 0, r: {a: 1}}") + "      - step: s\n        do: v = 1\n")
+RECORDS = """\
+racecheck: 1
+title: fields and elements are locations
+memory: MEMORY
+params: {ORDER: relacq}
+state: {page: {flags: 0, data: 0}, slots: [0, 0]}
+threads:
+  writer:
+    steps:
+      - step: page->data = 1; slots[1] = 2
+        do: |
+          page.data = 1
+          WRITE_ONCE(slots[1], 2)
+      - if: ORDER == 'relacq'
+        then:
+          - step: smp_store_release(&page->flags, 1)
+            do: smp_store_release(page.flags, 1)
+        else:
+          - step: WRITE_ONCE(page->flags, 1)
+            do: WRITE_ONCE(page.flags, 1)
+  reader:
+    locals: {f: 0, d: 0, s: 0}
+    steps:
+      - step: f = smp_load_acquire(&page->flags) (or READ_ONCE)
+        do: f = smp_load_acquire(page.flags) if ORDER == 'relacq' else READ_ONCE(page.flags)
+      - if: f == 1
+        then:
+          - step: d = page->data; s = slots[1]
+            do: |
+              d = page.data
+              s = READ_ONCE(slots[1])
+final:
+  seen: reader.f == 0 or (reader.d == 1 and reader.s == 2 and slots[1] == 2)
+variants:
+  relacq: {params: {ORDER: relacq}, expect: safe}
+  once: {params: {ORDER: once}, expect: {violation: data-race}}
+"""
+
+
+@pytest.mark.parametrize("memory", ["sc", "lkmm"])
+def test_fields_and_constant_elements_are_locations(tmp_path, capsys, memory):
+    text = RECORDS.replace("MEMORY", memory)
+    if memory == "sc":
+        text = text.replace("expect: {violation: data-race}", "expect: safe")
+    path = write(tmp_path, text)
+    assert main([path]) == 0, capsys.readouterr()
+    if memory == "lkmm":
+        assert verdicts(path) == {"relacq": ("safe", None, 2), "once": ("violation", "data-race", 5)}
+
+
+@pytest.mark.parametrize("code, message", [
+    ("v = r", "'r' is a whole record or list; under memory: lkmm each of its"),
+    ("v = s[v]", "under memory: lkmm an element of 's' is named by a constant index"),
+    ("r.a.b = 1", "no record in this scenario has a field 'b'"),
+])
+def test_whole_records_and_computed_indices_are_refused(tmp_path, capsys, code, message):
+    text = BASE.replace("{x: 0}", "{x: 0, r: {a: 1}, s: [1, 2]}") + f"      - step: s\n        do: {code}\n"
+    path = write(tmp_path, text)
     assert main([path]) == 2
-    assert f"{path}:4:15: shared variable 'r' holds a record" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{path}:10:" in err and message in err, err
 
 
 @pytest.mark.parametrize("steps, extra, line, message", [

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 
 from racecheck.model import lkmm_scenario as M
+from racecheck.scenario.lkmm_rules import flatten
 from racecheck.scenario.schema import Scenario, Variant
 
 from .executions import DEFAULT_MAX_CANDIDATES, Execution, TooBig, explore
@@ -91,7 +92,7 @@ class LkmmChecked:
 
 
 def executions_of(scenario: Scenario, variant: Variant, max_candidates: int = DEFAULT_MAX_CANDIDATES):
-    init = {name: value for name, value in scenario.state}
+    init = {loc: value for name, value in scenario.state for loc, value in flatten(name, value).items()}
     return explore(M.thread_programs(scenario, variant), init, max_candidates=max_candidates)
 
 

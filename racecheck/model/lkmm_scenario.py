@@ -107,10 +107,11 @@ class _Eval:
     """Expressions over ``Val``s; a shared variable is read through
     ``self.read`` (a generator)."""
 
-    def __init__(self, params: dict, local_vals: dict, tid: int | None):
+    def __init__(self, params: dict, local_vals: dict, tid: int | None, shared=frozenset()):
         self.params = params
         self.locals = local_vals
         self.tid = tid
+        self.shared = shared                  # the shared variables' names
         self.ctrl = NO_DEPS
         self.code = None                      # the Code being run (for lines)
         self.label = ""
@@ -124,6 +125,8 @@ class _Eval:
             return Val(node.value)
         if kind is ast.Name:
             return (yield from self.name(node, bound))
+        if kind in (ast.Attribute, ast.Subscript) and self.location(node, bound) is not None:
+            return (yield from self.read(self.location(node, bound), PLAIN, node))
         if kind is ast.Attribute:
             return (yield from self.attribute(node, bound))
         if kind is ast.Subscript:
@@ -157,6 +160,14 @@ class _Eval:
         if kind is ast.Call:
             return (yield from self.call(node, bound))
         raise StepError(f"{kind.__name__} is not in the code language")      # pragma: no cover
+
+    def location(self, node, bound: dict) -> str | None:
+        """``page.flags``: the memory location a field or element of a
+        shared variable is (the loader allows constant indices only)."""
+        root = V.root_of(node)
+        if root is None or root.id in bound or root.id in self.locals or root.id not in self.shared:
+            return None
+        return V.path_of(node)
 
     def name(self, node, bound: dict):
         name = node.id
@@ -246,7 +257,8 @@ class _Thread(_Eval):
     """One thread instance's steps, run as LKMM thread code."""
 
     def __init__(self, scenario: S.Scenario, inst: Instance, params: dict):
-        super().__init__(params, {name: Val(value) for name, value in inst.thread.locals}, inst.copy)
+        super().__init__(params, {name: Val(value) for name, value in inst.thread.locals}, inst.copy,
+                         frozenset(name for name, _ in scenario.state))
         self.inst = inst
         self.awaited = NO_DEPS                # the reads of every await so far
 
@@ -363,12 +375,13 @@ class _Thread(_Eval):
             yield from self.kernel(node.value, V.primitive_of(node.value)[1])
 
     def assign(self, target, val: Val, node):
-        if not isinstance(target, ast.Name):
-            raise StepError("under memory: lkmm only names are assigned")        # the loader refuses it
-        if target.id in self.locals:
+        if isinstance(target, ast.Name) and target.id in self.locals:
             self.locals[target.id] = val
-        else:
-            yield Store(target.id, value=val, tags=PLAIN, ctrl=self.ctrl, label=self.label, line=self.line(node))
+            return
+        loc = target.id if isinstance(target, ast.Name) else self.location(target, {})
+        if loc is None:
+            raise StepError("under memory: lkmm a local is assigned whole")     # the loader refuses it
+        yield Store(loc, value=val, tags=PLAIN, ctrl=self.ctrl, label=self.label, line=self.line(node))
 
     def kernel(self, node, prim):
         """The events of a primitive call; its result (a Val)."""
@@ -430,8 +443,8 @@ def _may_leave(steps) -> bool:
 class _Final(_Eval):
     """A final check over an execution's memory and registers."""
 
-    def __init__(self, params: dict, memory: dict, regs: dict, index: dict):
-        super().__init__(params, {}, None)
+    def __init__(self, params: dict, memory: dict, regs: dict, index: dict, shared=frozenset()):
+        super().__init__(params, {}, None, shared)
         self.memory, self.regs, self.index = memory, regs, index
 
     def read(self, loc: str, tags, node):
@@ -461,7 +474,7 @@ def evaluate(scenario: S.Scenario, params: dict, code, memory: dict, regs: dict)
     index: dict = {}
     for tid, inst in enumerate(instances(scenario)):
         index.setdefault(inst.thread.name, []).append(tid)
-    ev = _Final(params, memory, regs, index)
+    ev = _Final(params, memory, regs, index, frozenset(name for name, _ in scenario.state))
     ev.code = code
     gen = ev.expr(code.tree.body, {})
     try:

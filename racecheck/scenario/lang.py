@@ -501,12 +501,14 @@ class _Checker:
                                  f"of its arguments ({self.scope.where}); use another local")
 
     def kernel_location(self, name: str, prim, arg) -> None:
-        if not isinstance(arg, ast.Name) or arg.id not in self.scope.shared:
-            raise self.error(arg, f"{name}() takes a shared variable as its location ({self.scope.where})",
+        root = lkmm_vocab.root_of(arg)
+        if root is None or root.id not in self.scope.shared or lkmm_vocab.path_of(arg) is None:
+            raise self.error(arg, f"{name}() takes a shared variable as its location, or a field or "
+                             f"constant element of one ({self.scope.where})",
                              f"as in {_example(name, prim)}, where the variable is declared in state")
-        self.names.add(arg.id)
+        self.expr(arg, 0)                       # fields named must exist
         if prim.kind != "read":
-            self.assigned.add(arg.id)
+            self.assigned.add(root.id)
 
     def thread_local(self, node, depth: int, bound: frozenset) -> bool:
         """``THREAD.LOCAL`` or ``THREAD[i].LOCAL`` in a memory: lkmm final

@@ -33,6 +33,7 @@ from racecheck.errors import ScenarioError
 from racecheck.scenario import lkmm_vocab as V
 from racecheck.scenario import schema as S
 from racecheck.scenario.lang import Code
+from racecheck.scenario.values import Record
 
 
 def walk(steps):
@@ -81,17 +82,8 @@ def refuse_for_lkmm(scenario: S.Scenario, source_line) -> None:
     for thread in scenario.threads:
         for step in walk(thread.steps):
             _refuse_step(step, thread, shared, locks, source_line)
-
-
-def refuse_records(scenario: S.Scenario, positions: dict, source_line) -> None:
-    """Shared variables must be scalars under lkmm (``positions``: name -> Pos)."""
-    for name, value in scenario.state:
-        if isinstance(value, tuple):
-            what = "a record" if type(value).__name__ == "Record" else "a list"
-            pos = positions[name]
-            raise ScenarioError(pos, f"shared variable '{name}' holds {what}; under memory: lkmm every shared "
-                                "variable is one memory location (an int, a bool, a string or null)",
-                                "split it into one variable per field or element", source_line(pos.line))
+    for prop in scenario.finals:
+        check_locations(prop.code, shared, f"final '{prop.name}'", source_line)
 
 
 def _refuse_step(step, thread, shared: dict, locks: set, source_line) -> None:
@@ -102,6 +94,7 @@ def _refuse_step(step, thread, shared: dict, locks: set, source_line) -> None:
     if isinstance(step, S.Loop):
         _refuse_loop(step, where, shared, source_line)
     for code in codes(step):
+        check_locations(code, shared, where, source_line)
         for node in ast.walk(code.tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "choose":
                 raise _error(code, node, f"choose() is not supported under memory: lkmm yet ({where})",
@@ -109,13 +102,59 @@ def _refuse_step(step, thread, shared: dict, locks: set, source_line) -> None:
                              "a param and a variant", source_line)
             if isinstance(node, (ast.Assign, ast.AugAssign)):
                 target = node.targets[0] if isinstance(node, ast.Assign) else node.target
-                if not isinstance(target, ast.Name):
-                    raise _error(code, node, f"under memory: lkmm only names are assigned ({where})",
-                                 "every shared variable is one memory location", source_line)
+                root = V.root_of(target)
+                if not isinstance(target, ast.Name) and (root is None or root.id not in shared):
+                    raise _error(code, node, f"under memory: lkmm a local is assigned whole ({where})",
+                                 "assign the local a new value, or keep the record in state", source_line)
             if isinstance(node, ast.Name) and node.id in locks and not _lock_use(code.tree, node):
                 raise _error(code, node, f"spinlock '{node.id}' is read or written directly ({where}); "
                              "under memory: lkmm a lock is only taken and released",
                              "use spin_lock() and spin_unlock() only, or another variable", source_line)
+
+
+def check_locations(code: Code, shared: dict, where: str, source_line) -> None:
+    """Under lkmm every access to a record or list in state names one
+    scalar leaf (``page.flags``, ``slots[1]``), a memory location of its
+    own; refuse a whole record, or an index that is not a constant."""
+    parents = {child: node for node in ast.walk(code.tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(code.tree):
+        if not (isinstance(node, ast.Name) and isinstance(shared.get(node.id), tuple)):
+            continue
+        top = node
+        while isinstance(parents.get(top), (ast.Attribute, ast.Subscript)) and parents[top].value is top:
+            top = parents[top]
+        path = V.path_of(top)
+        if path is None:
+            raise _error(code, top, f"under memory: lkmm an element of '{node.id}' is named by a constant "
+                         f"index ({where})", "each element is a memory location of its own", source_line)
+        if isinstance(leaf_value(shared[node.id], path[len(node.id):]), tuple):
+            raise _error(code, top, f"'{path}' is a whole record or list; under memory: lkmm each of its "
+                         f"fields and elements is a memory location of its own ({where})",
+                         "read or write one field or element at a time", source_line)
+
+
+def leaf_value(value, rest: str):
+    """The part ``rest`` (``.flags[1]``) of ``value``; None when absent."""
+    while rest:
+        if rest[0] == ".":
+            name = rest[1:].split(".")[0].split("[")[0]
+            rest = rest[1 + len(name):]
+            value = dict(value.items()).get(name) if type(value) is Record else None
+        else:
+            index = int(rest[1:rest.index("]")])
+            rest = rest[rest.index("]") + 1:]
+            value = value[index] if isinstance(value, tuple) and type(value) is not Record \
+                and index < len(value) else None
+    return value
+
+
+def flatten(name: str, value) -> dict:
+    """A shared variable as its memory locations: ``{"page.flags": 0, ...}``."""
+    if type(value) is Record:
+        return {k: v for field, sub in value.items() for k, v in flatten(f"{name}.{field}", sub).items()}
+    if isinstance(value, tuple):
+        return {k: v for i, sub in enumerate(value) for k, v in flatten(f"{name}[{i}]", sub).items()}
+    return {name: value}
 
 
 def _lock_use(tree, name_node) -> bool:

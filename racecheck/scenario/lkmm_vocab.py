@@ -95,9 +95,33 @@ def primitive_of(node) -> tuple:
 
 
 def location(node: ast.Call) -> str | None:
-    """The shared variable a primitive call names (None for a fence)."""
+    """The location a primitive call names: a shared variable, or a
+    field or element of one (``page.flags``, ``slots[1]``); None for a
+    fence."""
     prim = PRIMITIVES[node.func.id]
-    return None if prim.loc is None else node.args[prim.loc].id
+    return None if prim.loc is None else path_of(node.args[prim.loc])
+
+
+def path_of(node) -> str | None:
+    """``page.flags``, ``slots[1].count``: the text of a name followed by
+    fields and constant integer indices; None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = path_of(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+            and type(node.slice.value) is int and node.slice.value >= 0:
+        base = path_of(node.value)
+        return None if base is None else f"{base}[{node.slice.value}]"
+    return None
+
+
+def root_of(node):
+    """The Name a chain of fields and indices starts from (or None)."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node if isinstance(node, ast.Name) else None
 
 
 def operand(node: ast.Call, prim: Primitive):
@@ -136,7 +160,7 @@ class _Lower(ast.NodeTransformer):
         if prim is None:
             return node
         assert prim.kind == "read", name              # the checker placed the others
-        return ast.copy_location(ast.Name(location(node), ast.Load()), node)
+        return ast.copy_location(_with_ctx(node.args[prim.loc], ast.Load()), node)
 
     def visit_Expr(self, node):
         name, prim = primitive_of(node.value)
@@ -156,8 +180,8 @@ class _Lower(ast.NodeTransformer):
 
     def _statement(self, call: ast.Call, prim: Primitive, target) -> list:
         loc = location(call)
-        x = lambda ctx=ast.Load(): ast.Name(loc, ctx)                  # noqa: E731
-        if prim.kind == "fence":
+        x = lambda ctx=ast.Load(): _with_ctx(call.args[prim.loc], ctx)  # noqa: E731
+        if prim.kind in ("fence", "read"):                     # a read whose value is dropped
             return [ast.Pass()]
         if prim.kind == "write":
             return [ast.Assign([x(ast.Store())], call.args[1])]
@@ -178,6 +202,13 @@ class _Lower(ast.NodeTransformer):
             return [ast.Assign([target], x())] + change
         result = x() if prim.returns == "new" else ast.Compare(x(), [ast.Eq()], [ast.Constant(0)])
         return change + [ast.Assign([target], result)]
+
+
+def _with_ctx(node, ctx):
+    """A copy of a location expression, its outermost node in ``ctx``."""
+    out = copy.deepcopy(node)
+    out.ctx = ctx
+    return out
 
 
 def lock_values(state: dict, locks) -> dict:

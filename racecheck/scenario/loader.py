@@ -174,7 +174,7 @@ class _Builder:
             expect=expect, variants=variants, warnings=tuple(self.warnings.values()),
             leaves_out=self.string(top["leaves_out"], "leaves_out").strip() if "leaves_out" in top else "",
             memory=memory)
-        return self.for_memory(scenario, top["state"])
+        return self.for_memory(scenario)
 
     def memory_model(self, node: YNode | None) -> str:
         """``memory: sc`` (the default) or ``memory: lkmm``; the caller's
@@ -184,13 +184,12 @@ class _Builder:
                              did_you_mean(node.value, S.MEMORY_MODELS) if isinstance(node.value, str) else "")
         return self.memory or (node.value if node is not None else "sc")
 
-    def for_memory(self, scenario: S.Scenario, state_node: YNode) -> S.Scenario:
+    def for_memory(self, scenario: S.Scenario) -> S.Scenario:
         """Refuse what the memory model cannot check; lower the kernel
         vocabulary for sc (scenario.lkmm_rules)."""
         lkmm_rules.check_lock_placement(scenario, self.src.line)
         if scenario.memory == "sc":
             return lkmm_rules.for_sc(scenario, self.src.line)
-        lkmm_rules.refuse_records(scenario, state_node.key_pos, self.src.line)
         lkmm_rules.refuse_for_lkmm(scenario, self.src.line)
         return scenario
 
