@@ -8,7 +8,6 @@ The diagram a format must contain is rendered once more at the same width
 lines fits and that the format prints exactly those lines, one after another.
 """
 
-import glob
 import os
 
 import pytest
@@ -18,9 +17,10 @@ from racecheck.explore.check import check_variant
 from racecheck.report.diagram import DEFAULT_WIDTH, render_rows
 from racecheck.report.text import violation_lines
 from racecheck.scenario.loader import load_scenario
+from tests.shipped import shipped_scenarios
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCENARIOS = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "scenarios", "*.yaml")))
+SCENARIOS = [os.path.relpath(p, ROOT) for p in shipped_scenarios("sc")]
 SMALL = 44
 
 

@@ -11,7 +11,6 @@ fewest-switch counterexample (``nx.multi_source_dijkstra`` over
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 
@@ -29,8 +28,9 @@ from racecheck.explore.result import Bounds  # noqa: E402
 from racecheck.explore.search import explore  # noqa: E402
 from racecheck.model.program import Program  # noqa: E402
 from racecheck.scenario.loader import load_scenario  # noqa: E402
+from tests.shipped import shipped_scenarios  # noqa: E402
 
-SCENARIOS = sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.yaml")))
+SCENARIOS = shipped_scenarios("sc")
 
 
 def programs(path):

@@ -12,24 +12,18 @@ line, written from herd7's answer, must agree.
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
 from racecheck.explore.litmus import check_litmus
 from racecheck.scenario.litmus import parse_litmus_file
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from herd_results import herd_results  # noqa: E402
+
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lkmm")
-
-
-def _herd_rows():
-    with open(os.path.join(HERE, "herd7-results.tsv"), encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip() and not line.startswith("#"):
-                name, observation, positive, negative, states, flag = line.rstrip("\n").split("\t")
-                yield name, (observation, int(positive), int(negative), int(states), flag == "data-race")
-
-
-HERD = dict(_herd_rows())
+HERD = herd_results(HERE)
 
 
 def test_every_file_has_a_herd7_row():

@@ -48,9 +48,10 @@ from racecheck.model.program import Program  # noqa: E402
 from racecheck.spin import ExportError, check_macro, to_promela  # noqa: E402
 from racecheck.scenario.loader import load_scenario  # noqa: E402
 from racecheck.scenario.schema import Expectation  # noqa: E402
+from tests.shipped import shipped_scenarios  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+SCENARIOS = [Path(p) for p in shipped_scenarios("sc")]
 HAVE_SPIN = bool(shutil.which("spin") and shutil.which("gcc"))
 needs_spin = pytest.mark.skipif(not HAVE_SPIN, reason="spin or gcc is not installed")
 

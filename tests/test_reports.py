@@ -26,6 +26,7 @@ from types import SimpleNamespace
 import pytest
 
 from racecheck.cli import build_parser
+from racecheck.cli.common import check_all
 from racecheck.explore.check import check_variant
 from racecheck.explore.result import Bounds, Verdict, default_memory
 from racecheck.explore.schedule import Schedule, parse_schedule
@@ -64,7 +65,7 @@ def check_file(path: str, **bounds) -> list:
     try:
         scenario = load_scenario(path)
         bounds = Bounds(**{"max_memory": default_memory(), **bounds})
-        return [check_variant(scenario, v, bounds) for v in scenario.variants]
+        return check_all(scenario, scenario.variants, path, bounds, {})   # as racecheck report does
     finally:
         os.chdir(cwd)
 

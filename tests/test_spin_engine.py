@@ -45,9 +45,10 @@ from racecheck.spin.engine import check_variant_spin  # noqa: E402
 from racecheck.spin.pan import PanOptions, verify  # noqa: E402
 from racecheck.spin.trail import schedule_of  # noqa: E402
 from tests.folding import flat, unfold  # noqa: E402
+from tests.shipped import shipped_scenarios  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+SCENARIOS = [Path(p) for p in shipped_scenarios("sc")]
 HAVE_SPIN = bool(shutil.which("spin") and shutil.which("gcc"))
 needs_spin = pytest.mark.skipif(not HAVE_SPIN, reason="spin or gcc is not installed")
 EXHAUST = Expectation("named", "__no_such_property__")     # no violation matches: every kind is searched
