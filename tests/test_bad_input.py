@@ -1324,3 +1324,12 @@ def test_bug_replay_command_for_non_ascii_thread_name(tmp_path, capsys):
     run = run_cli(capsys, path, "--schedule", schedule)
     assert_no_crash(run)
     assert run.status == 0, run.err
+
+
+def test_text_python_only_warns_about_is_a_positioned_error(tmp_path, capsys):
+    # Python accepts '1if' with a SyntaxWarning printed as '<unknown>:1' on
+    # stderr; racecheck refuses it at its place instead
+    text = edit("do: counter = tmp + 1", "do: counter = 1if tmp else 2")
+    path, run = check(tmp_path, capsys, text)
+    assert_refused(run, path, text, "1if", "invalid decimal literal")
+    assert "SyntaxWarning" not in run.err and "<unknown>" not in run.err

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass
 
 from racecheck.errors import Pos, ScenarioError, did_you_mean
@@ -146,7 +147,12 @@ def parse_code(text: str, origin: Origin, scope: Scope, *, expr: bool,
     if len(text) > MAX_CODE_CHARS:
         raise ScenarioError(origin.pos(1, 0), f"code in {scope.where} is longer than {MAX_CODE_CHARS} characters")
     try:
-        tree = ast.parse(_dedent(text), mode="eval" if expr else "exec")
+        with warnings.catch_warnings():
+            # Python only warns about some text (``1if x else 2``: "invalid
+            # decimal literal"), on stderr with no file or line; here it is
+            # a load error at its place, like any other syntax error
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(_dedent(text), mode="eval" if expr else "exec")
     except SyntaxError as exc:
         pos = origin.pos(exc.lineno, _syntax_column(exc, _dedent(text)))
         what = "expression" if expr else "code"

@@ -24,6 +24,7 @@ another thread's local (``inc.tmp``: locals are private).
 from __future__ import annotations
 
 import ast
+import warnings
 
 from racecheck.scenario.values import format_value
 
@@ -116,7 +117,9 @@ def assignment_in_condition(text: str) -> tuple | None:
     """(line, column of the '=', hint) when the condition ``text`` is one
     assignment (``x = 1``), which cannot be a condition; else None."""
     try:
-        body = ast.parse(text, mode="exec").body
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SyntaxWarning)     # as model.lang: a refusal
+            body = ast.parse(text, mode="exec").body
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         return None
     if len(body) != 1 or not isinstance(body[0], ast.Assign) or len(body[0].targets) != 1:
