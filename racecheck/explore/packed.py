@@ -123,6 +123,69 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
         violating += _check_state(program, decode(s), sid, length, found, keep_edges, terminal)
         return sid
 
+    def careful(s, sid, depth, expand):
+        """The successors of ``s`` by the interpreter's rules: guards that
+        fail, choose(), failing steps; None when it has none to expand (an
+        ending, a deadlock, or the depth bound: ``depth_bound`` set)."""
+        nonlocal violating, depth_bound
+        enabled = []
+        guard_failed = False
+        for row in threads:
+            t, shift, mask, end, guards = row[:5]
+            pc = s >> shift & mask
+            if pc == end:
+                continue
+            guard = guards[pc]
+            if guard is None:
+                enabled.append(row)
+                continue
+            try:
+                if guard(s):
+                    enabled.append(row)
+            except USER_ERRORS as exc:
+                row[7][pc][-1] = 1
+                found.add("error", "error", str(as_step_error(exc)), sid, (t, ()), depth + 1)
+                guard_failed = True
+                if keep_edges:
+                    terminal[sid] = 1
+        if not enabled:
+            if not finished(s) and not guard_failed:
+                if keep_edges:
+                    terminal[sid] = 1
+                if check_deadlock:
+                    found.add("deadlock", "deadlock", "", sid, None, depth)
+                    violating += 1
+            return None
+        if not expand:
+            depth_bound = True
+            return None
+        succs = []
+        for t, shift, mask, end, guards, step, may_choose, mark_rows in enabled:
+            pc = s >> shift & mask
+            mark = mark_rows[pc]
+            chooser = Chooser() if may_choose[pc] else None
+            while True:
+                try:
+                    s2 = step(s, chooser)
+                except USER_ERRORS as exc:
+                    mark[-1] = 1
+                    found.add(*_failure_kind(as_step_error(exc)), sid,
+                              (t, chooser.used() if chooser else ()), depth + 1)
+                    if keep_edges:
+                        terminal[sid] = 1
+                else:
+                    mark[s2 >> shift & mask] = 1
+                    succs.append(s2)
+                if chooser is None:
+                    break
+                plan = chooser.next_plan()
+                if plan is None:
+                    break
+                chooser = Chooser(plan)
+        return succs
+
+
+    depth_bound = False
     # a level of the breadth-first search: numbers, and states packed in bytes
     level, level_states = array("i"), bytearray()
     for chooser, s in program.initial_states():
@@ -177,84 +240,27 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
                 if keep_edges:
                     stored, pending = len(edge_to), sid
                 # -- the generated code, when every step out of s is plain ----
+                succs = None
                 if expand:
                     try:
                         succs = fast_expand(s)
                     except Exception:
-                        succs = None
-                    if succs:
-                        transitions += len(succs)
-                        for s2 in succs:
-                            r = add(s2)
-                            if r < 0:
-                                next_level.append(add_state(s2, -1 - r, sid, depth + 1))
-                                next_states += to_bytes(s2, nbytes, "little")
-                            elif keep_edges:
-                                edge_to += to_bytes(r, width, "little")
-                        if max_states is not None and len(parent) >= max_states and next_level:
-                            exit_reason, stop = ExitReason.MAX_STATES, True
-                            break
+                        pass                  # the careful way reruns what it needs
+                if not succs:
+                    succs = careful(s, sid, depth, expand)
+                    if succs is None:
+                        if depth_bound:
+                            exit_reason = ExitReason.MAX_DEPTH
                         continue
-                # -- the careful way: guards, choose(), failing steps -------
-                enabled = []
-                guard_failed = False
-                for row in threads:
-                    t, shift, mask, end, guards = row[:5]
-                    pc = s >> shift & mask
-                    if pc == end:
-                        continue
-                    guard = guards[pc]
-                    if guard is None:
-                        enabled.append(row)
-                        continue
-                    try:
-                        if guard(s):
-                            enabled.append(row)
-                    except USER_ERRORS as exc:
-                        row[7][pc][-1] = 1
-                        found.add("error", "error", str(as_step_error(exc)), sid, (t, ()), depth + 1)
-                        guard_failed = True
-                        if keep_edges:
-                            terminal[sid] = 1
-                if not enabled:
-                    if not finished(s) and not guard_failed:
-                        if keep_edges:
-                            terminal[sid] = 1
-                        if check_deadlock:
-                            found.add("deadlock", "deadlock", "", sid, None, depth)
-                            violating += 1
-                    continue
-                if not expand:
-                    exit_reason = ExitReason.MAX_DEPTH
-                    continue
-                for t, shift, mask, end, guards, step, may_choose, mark_rows in enabled:
-                    pc = s >> shift & mask
-                    mark = mark_rows[pc]
-                    chooser = Chooser() if may_choose[pc] else None
-                    while True:
-                        try:
-                            s2 = step(s, chooser)
-                        except USER_ERRORS as exc:
-                            mark[-1] = 1
-                            found.add(*_failure_kind(as_step_error(exc)), sid,
-                                      (t, chooser.used() if chooser else ()), depth + 1)
-                            if keep_edges:
-                                terminal[sid] = 1
-                        else:
-                            transitions += 1
-                            mark[s2 >> shift & mask] = 1
-                            r = add(s2)
-                            if r < 0:
-                                next_level.append(add_state(s2, -1 - r, sid, depth + 1))
-                                next_states += to_bytes(s2, nbytes, "little")
-                            elif keep_edges:
-                                edge_to += to_bytes(r, width, "little")
-                        if chooser is None:
-                            break
-                        plan = chooser.next_plan()
-                        if plan is None:
-                            break
-                        chooser = Chooser(plan)
+                # -- store the successors ----------------------------------
+                transitions += len(succs)
+                for s2 in succs:
+                    r = add(s2)
+                    if r < 0:
+                        next_level.append(add_state(s2, -1 - r, sid, depth + 1))
+                        next_states += to_bytes(s2, nbytes, "little")
+                    elif keep_edges:
+                        edge_to += to_bytes(r, width, "little")
                 if max_states is not None and len(parent) >= max_states and next_level:
                     exit_reason, stop = ExitReason.MAX_STATES, True
                     break
