@@ -154,11 +154,6 @@ static PyObject *Table_get(Table *t, PyObject *arg) {
     return _PyLong_FromByteArray(entry(t, sid), (size_t)t->nbytes, 1, 0);
 }
 
-/* memory() -> bytes held */
-static PyObject *Table_memory(Table *t, PyObject *unused) {
-    return PyLong_FromUnsignedLongLong(t->capacity * sizeof(uint32_t) + t->arena_cap * (uint64_t)t->width);
-}
-
 static Py_ssize_t Table_len(Table *t) { return (Py_ssize_t)t->count; }
 
 static int Table_init(Table *t, PyObject *args, PyObject *kwds) {
@@ -191,7 +186,6 @@ static PyMethodDef Table_methods[] = {
     {"add", (PyCFunction)Table_add, METH_O, "add(state) -> number if seen, else -1 - new number"},
     {"find", (PyCFunction)Table_find, METH_O, "find(state) -> number, or -1"},
     {"get", (PyCFunction)Table_get, METH_O, "get(number) -> state (exact tables)"},
-    {"memory", (PyCFunction)Table_memory, METH_NOARGS, "bytes held"},
     {NULL}
 };
 

@@ -8,10 +8,12 @@ tables). The compiled table (``_statetable.c``) keeps an exact state in
 ``nbytes`` bytes plus about 11 bytes of index, a compact one (hash
 compaction) in about 17 bytes of 64-bit fingerprint and index. Without a C
 compiler at install time, ``PyTable`` does the same with a dict and a
-list: same numbers, same fingerprints, several times the memory.
+list: the same numbers, several times the memory.
 
-Fingerprints are a fixed function of the state's bytes (``fingerprint``),
-the same in every process and in both implementations.
+Fingerprints are a fixed function of the state's bytes, the same in every
+process; ``fingerprint`` is the compiled table's function written again
+in Python (the tests compare the two tables' numbering, not their
+fingerprints, which the compiled table does not expose).
 """
 
 from __future__ import annotations
