@@ -48,6 +48,15 @@ def test_the_same_file_under_sc_cannot_lose_the_wakeup(capsys):
     assert "before   violation no_lost_wakeup  12      " in capsys.readouterr().out
 
 
+def test_bounds_that_do_not_apply_are_named(capsys):
+    """Only --max-states bounds an lkmm check; the others are not silently dropped."""
+    assert main([WAKEUP, "-q", "--timeout", "5", "--max-depth", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "checked under memory: lkmm, where --max-depth, --timeout do not apply" in err
+    assert main([WAKEUP, "-q", "--max-states", "100"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_execution_replay_draws_the_counterexample(capsys):
     assert main([WAKEUP, "--variant", "before", "--execution", "1"]) == 0
     out = capsys.readouterr().out
@@ -411,7 +420,7 @@ def test_report_files_render_the_execution(tmp_path, capsys):
     assert "<pre" in (out / "lost_wakeup.html").read_text()
     md = (out / "lost_wakeup.md").read_text()
     assert "| 17 | wakeup_kcompactd smp_mb | nothing | needed: safe -> violation of final no_lost_wakeup |" in md
-    assert "| 26 | kcompactd smp_mb | nothing | not needed for this scenario's properties |" in md
+    assert "| 26 | kcompactd smp_mb | nothing | no new violation without it |" in md     # before: violates
     assert [len(v["audit"]) for v in data["variants"]] == [1, 2]
     capsys.readouterr()
     assert main(["report", "--check", str(out)]) == 0

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from shipped import shipped_scenarios  # noqa: E402
 from strategies import scenario_texts  # noqa: E402
 
 from racecheck.explore.reduction import Reducer  # noqa: E402
@@ -54,7 +55,7 @@ def programs(path) -> list:
     return [Program(scenario, variant) for variant in scenario.variants]
 
 
-@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [Path(p) for p in shipped_scenarios("sc")], ids=lambda p: p.stem)
 def test_shipped_tables_are_those_of_the_plain_analysis(path):
     for program in programs(path):
         assert tables(AccessTables, program) == tables(Plain, program)

@@ -28,6 +28,7 @@ import pytest
 from racecheck.cli import build_parser
 from racecheck.cli.common import check_all
 from racecheck.explore.check import check_variant
+from racecheck.explore.lkmm_check import replay_execution
 from racecheck.explore.result import Bounds, Verdict, default_memory
 from racecheck.explore.schedule import Schedule, parse_schedule
 from racecheck.explore.trace import replay, violations_at_end
@@ -394,13 +395,28 @@ STEP = {"thread", "step", "choices", "rows", "error"}
 ROW = {"thread", "pc", "text", "calls", "writes", "branch", "returned"}
 WRITE = {"target", "old", "new", "kind"}
 OTHER = {"kind", "name", "message", "description", "schedule", "replay"}
+# memory: lkmm reports (docs/reports.md): a variant is judged over executions, not states
+LKMM_VARIANT = {"name", "description", "source", "params", "expected", "verdict", "outcome", "outcome_text",
+                "exit_reason", "exit_reason_text", "bounds", "checked", "statistics", "violation", "audit"}
+LKMM_STATISTICS = {"states", "executions", "candidates", "violating_executions"}
+LKMM_VIOLATION = {"kind", "name", "message", "execution", "diagram", "found", "replay", "also_reachable"}
+LKMM_OTHER = {"kind", "name", "message", "description", "execution", "replay"}
+LKMM_AUDIT = {"thread", "primitive", "line", "end_line", "weakened_to", "needed", "without_it"}
+
+
+def is_lkmm(checked: list) -> bool:
+    return bool(checked) and checked[0].scenario.memory == "lkmm"
 
 
 def assert_schema(doc: dict) -> None:
-    assert set(doc) == TOP
+    assert set(doc) == TOP | {"memory"} and doc["memory"] in ("sc", "lkmm")
     assert doc["schema"] == "racecheck-report" and doc["schema_version"] == jsonreport.SCHEMA_VERSION == 1
     assert all(isinstance(doc[k], str) for k in ("file", "title", "description"))
     assert all(isinstance(s, str) for s in doc["source"])
+    if doc["memory"] == "lkmm":
+        for v in doc["variants"]:
+            assert_lkmm_variant(v)
+        return
     for v in doc["variants"]:
         assert set(v) == VARIANT
         assert v["verdict"] in ("safe", "violation", "inconclusive")
@@ -411,6 +427,22 @@ def assert_schema(doc: dict) -> None:
         assert (v["violation"] is None) == (v["verdict"] != "violation")
         if v["violation"] is not None:
             assert_violation(v["violation"])
+
+
+def assert_lkmm_variant(v: dict) -> None:
+    assert set(v) == LKMM_VARIANT and v["verdict"] in ("safe", "violation", "inconclusive")
+    assert set(v["statistics"]) == LKMM_STATISTICS and all(type(n) is int for n in v["statistics"].values())
+    assert v["statistics"]["states"] == v["statistics"]["executions"] <= v["statistics"]["candidates"]
+    assert set(v["bounds"]) == {"max_candidates"} and type(v["bounds"]["max_candidates"]) is int
+    assert (v["violation"] is None) == (v["verdict"] != "violation")
+    x = v["violation"]
+    if x is not None:
+        assert set(x) == LKMM_VIOLATION and type(x["execution"]) is int
+        assert all(isinstance(line, str) for line in x["diagram"] + x["found"])
+        assert x["replay"].endswith(f"--execution {x['execution']}")
+        assert all(set(o) == LKMM_OTHER and o["replay"].endswith(f"--execution {o['execution']}")
+                   for o in x["also_reachable"])
+    assert v["audit"] is None or all(set(a) == LKMM_AUDIT and isinstance(a["needed"], bool) for a in v["audit"])
 
 
 def assert_violation(x: dict) -> None:
@@ -474,7 +506,8 @@ def test_json_of_calls_failures_cycles_and_initial_rows(extra):
 
 def test_docs_describe_every_json_field():
     doc = open(os.path.join(ROOT, "docs", "reports.md")).read()
-    for key in sorted(TOP | VARIANT | STATISTICS | VIOLATION | STEP | ROW | WRITE | OTHER | {"expr", "value"}):
+    lkmm = LKMM_VARIANT | LKMM_STATISTICS | LKMM_VIOLATION | LKMM_OTHER | LKMM_AUDIT | {"memory", "max_candidates"}
+    for key in sorted(TOP | VARIANT | STATISTICS | VIOLATION | STEP | ROW | WRITE | OTHER | {"expr", "value"} | lkmm):
         assert f"`{key}`" in doc, f"docs/reports.md does not describe the JSON field {key}"
     assert f"version {jsonreport.SCHEMA_VERSION}" in doc
 
@@ -491,6 +524,8 @@ def chart_texts(chart: str) -> list:
 
 def test_every_chart_is_self_contained_xml(extra):
     for path, checked in every_report_input(extra):
+        if is_lkmm(checked):          # an execution is no interleaving: drawn as text only
+            continue
         for one in checked:
             if one.trace is None:
                 with pytest.raises(ValueError):
@@ -563,8 +598,12 @@ def test_html_is_well_formed_and_holds_a_chart_per_violation(extra):
         parser.feed(page)
         parser.close()
         assert parser.errors == [] and parser.stack == [], path
-        violations = sum(1 for c in checked if c.trace is not None)
-        assert page.count("<svg ") == violations and page.count("<pre class=\"diagram\">") == violations
+        if is_lkmm(checked):          # the execution drawn as text, no chart; and the audit's executions
+            drawn = sum(1 for c in checked if c.execution is not None)
+            assert page.count("<svg ") == 0 and page.count("<pre class=\"diagram\">") >= drawn > 0, path
+        else:
+            violations = sum(1 for c in checked if c.trace is not None)
+            assert page.count("<svg ") == violations and page.count("<pre class=\"diagram\">") == violations
         assert "<script" not in page and "<link" not in page and "src=" not in page
         assert page.startswith("<!DOCTYPE html>") and "<style>" in page
 
@@ -711,6 +750,10 @@ def replays_to(command: str, kind: str, name: str, message: str, cycle: str | No
     finally:
         os.chdir(cwd)
     chosen = scenario.variant(args.variant) if args.variant else scenario.variants[0]
+    if args.execution is not None:          # memory: lkmm: execution N, judged again
+        found, _total = replay_execution(scenario, chosen, args.execution)
+        return found is not None and (kind, name, message if kind == "assert" else "") in {
+            (v.kind, v.name, v.message if v.kind == "assert" else "") for v in found[1]}
     program = Program(scenario, chosen)
     names = [t.name for t in program.threads]
     schedule = parse_schedule(args.schedule, names)
@@ -737,7 +780,7 @@ def test_every_replay_command_in_every_report_replays(extra):
             if x is None:
                 continue
             for item in [x] + x["also_reachable"]:
-                cycle = x["cycle"] if item is x else None
+                cycle = x.get("cycle") if item is x else None      # lkmm: no cycles
                 assert replays_to(item["replay"], item["kind"], item["name"], item["message"], cycle), \
                     (path, item["replay"])
 

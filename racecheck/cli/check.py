@@ -136,6 +136,9 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
         print(line.replace("\x00", " "))
     results: list = []
     tally.append(results)
+    if scenario.memory == "lkmm":
+        from . import lkmm_check as lkmm_cli          # memory: lkmm only: not on the sc path
+        lkmm_cli.warn_unbounded(path, bounds)
     for variant in variants:
         if scenario.memory == "lkmm":
             from . import lkmm_check as lkmm_cli      # memory: lkmm only: not on the sc path

@@ -4,10 +4,13 @@ to draw one execution again."""
 
 from __future__ import annotations
 
+import sys
+
 from racecheck.errors import UsageError
 from racecheck.explore.executions import DEFAULT_MAX_CANDIDATES
 from racecheck.explore.lkmm_check import check_variant_lkmm, replay_execution
 from racecheck.explore.result import Bounds
+from racecheck.report.model import is_default_memory
 from racecheck.report.lkmm_scenario import render_lkmm_variant, replay_lines
 
 from .common import EXIT_OK, load_file, pick_variants
@@ -19,6 +22,17 @@ def check(scenario, variant, bounds: Bounds, path: str):
     print()
     print(render_lkmm_variant(checked, path))
     return checked
+
+
+def warn_unbounded(path: str, bounds: Bounds) -> None:
+    """Say so when a bound given does not bound an lkmm check."""
+    given = [flag for flag, value in (("--max-depth", bounds.max_depth), ("--timeout", bounds.timeout),
+                                      ("--max-memory", None if is_default_memory(bounds.max_memory)
+                                       else bounds.max_memory)) if value is not None]
+    if given:
+        print(f"racecheck: warning: {path} is checked under memory: lkmm, where {', '.join(given)} "
+              f"{'does' if len(given) == 1 else 'do'} not apply; --max-states bounds the candidate "
+              "executions", file=sys.stderr)
 
 
 def max_candidates(bounds: Bounds) -> int:

@@ -204,13 +204,13 @@ class _RunBuilder:
         if isinstance(op, Rmw):
             new = rmw_result(op, value)
             if new is not None and op.mb:
-                self.add("F", Fence("mb", ctrl=op.ctrl))
+                self.add("F", Fence("mb", ctrl=op.ctrl, label=op.label, line=op.line))
             read = self.add("R", op, value, op.read_tags, rmw_instr=True)
             if new is not None:
                 write = self.add("W", op, new, op.write_tags, op.operand.deps, rmw_instr=True)
                 self.rmw.append((read, write))
                 if op.mb:
-                    self.add("F", Fence("mb", ctrl=op.ctrl))
+                    self.add("F", Fence("mb", ctrl=op.ctrl, label=op.label, line=op.line))
             return Val(value, frozenset({read}))
         if isinstance(op, Lock) or isinstance(op, TryLock) and value == 1:
             read = self.add("LKR", op)

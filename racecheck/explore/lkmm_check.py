@@ -78,6 +78,9 @@ class LkmmChecked:
     runs: int = 0
     memory: str = "lkmm"
     audit: object = None               # explore.lkmm_audit.ScenarioAudit, for reports
+    also: tuple = ()                   # (number, Violation): each other violation found, and the
+                                       # simplest execution showing it
+    max_candidates: int = DEFAULT_MAX_CANDIDATES
 
     @property
     def outcome(self) -> Outcome:
@@ -147,14 +150,15 @@ def check_variant_lkmm(scenario: Scenario, variant: Variant, max_candidates: int
         stats = Stats(seconds=time.perf_counter() - start)
         result = Exploration(Verdict.INCONCLUSIVE, None, stats=stats, exit_reason=ExitReason.MAX_STATES,
                              checked=(str(exc),))
-        return LkmmChecked(scenario, variant, result, names)
+        return LkmmChecked(scenario, variant, result, names, max_candidates=max_candidates)
     if not found.executions:
         stats = Stats(seconds=time.perf_counter() - start)
         why = ("no execution: in every run some thread waits forever (an await no write can satisfy, "
                "or a lock it cannot take); deadlock is not checked under lkmm")
         result = Exploration(Verdict.INCONCLUSIVE, None, stats=stats, exit_reason=ExitReason.INCOMPLETE,
                              checked=(why,))
-        return LkmmChecked(scenario, variant, result, names, candidates=found.candidates, runs=found.runs)
+        return LkmmChecked(scenario, variant, result, names, candidates=found.candidates, runs=found.runs,
+                           max_candidates=max_candidates)
     judged = [judge(scenario, variant, ex) for ex in found.executions]
     seconds = time.perf_counter() - start
     stats = Stats(states=len(found.executions), seconds=seconds, violating_states=sum(map(bool, judged)))
@@ -164,17 +168,22 @@ def check_variant_lkmm(scenario: Scenario, variant: Variant, max_candidates: int
             kinds.setdefault(v.key, v)
     if not kinds:
         result = Exploration(Verdict.SAFE, None, stats=stats)
-        return LkmmChecked(scenario, variant, result, names, candidates=found.candidates, runs=found.runs)
+        return LkmmChecked(scenario, variant, result, names, candidates=found.candidates, runs=found.runs,
+                           max_candidates=max_candidates)
     order = sorted(kinds, key=lambda k: k in avoid)
     chosen = next((k for k in order if k not in avoid and kinds[k].violation().matches(variant.expect)), order[0])
-    showing = [i for i, violations in enumerate(judged) if any(v.key == chosen for v in violations)]
-    best = min(showing, key=lambda i: (stale_reads(found.executions[i]), external_reads(found.executions[i]), i))
+    def cost(i):
+        return stale_reads(found.executions[i]), external_reads(found.executions[i]), i
+    showing = {k: [i for i, violations in enumerate(judged) if any(v.key == k for v in violations)] for k in order}
+    simplest = {k: min(showing[k], key=cost) for k in order}
+    best = simplest[chosen]
     others = tuple(kinds[k].violation() for k in order if k != chosen)
+    also = tuple((simplest[k] + 1, kinds[k].violation()) for k in order if k != chosen)
     result = Exploration(Verdict.VIOLATION, kinds[chosen].violation(), others, stats=stats,
                          exit_reason=ExitReason.EXHAUSTED)
     mine = tuple(v for v in judged[best] if v.key == chosen) + tuple(v for v in judged[best] if v.key != chosen)
-    return LkmmChecked(scenario, variant, result, names, found.executions[best], best + 1, mine, len(showing),
-                       found.candidates, found.runs)
+    return LkmmChecked(scenario, variant, result, names, found.executions[best], best + 1, mine,
+                       len(showing[chosen]), found.candidates, found.runs, also=also, max_candidates=max_candidates)
 
 
 def replay_execution(scenario: Scenario, variant: Variant, number: int,

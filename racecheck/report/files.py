@@ -25,9 +25,6 @@ SUFFIXES = (".md", ".txt", ".json", ".html")
 
 def render_all(checked: list, path: str) -> dict:
     """``{".md": ..., ".txt": ..., ".json": ..., ".html": ...}`` for one scenario file."""
-    if checked and checked[0].scenario.memory == "lkmm":
-        from racecheck.report.lkmm_files import render_all_lkmm
-        return render_all_lkmm(checked, path, json_text)
     return {".md": render_markdown(checked, path),
             ".txt": render_mail(checked, path),
             ".json": json_text(to_json(checked, path)),

@@ -36,7 +36,7 @@ def to_json(checked: list, path: str) -> dict:
         from racecheck.report.lkmm_files import to_json as lkmm_json
         return lkmm_json(checked, path)
     stamp = stamp_of(path)
-    return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "file": path,
+    return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "file": path, "memory": "sc",
             "scenario_sha256": stamp.sha256, "racecheck_version": stamp.version,
             "title": scenario.title, "source": list(scenario.source),
             "description": scenario.description, "leaves_out": scenario.leaves_out,

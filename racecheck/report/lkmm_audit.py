@@ -20,6 +20,7 @@ from .litmus import WIDTH
 
 _LINE, _PRIM = 4, 33
 NOT_NEEDED = "not needed for this scenario's properties"
+NOTHING_NEW = "no new violation without it"        # for a variant that already violates
 
 
 def verdict_text(violations) -> str:
@@ -33,7 +34,7 @@ def _original(audit: ScenarioAudit) -> tuple:
 
 def row_verdict(audit: ScenarioAudit, row: WeakenedRun) -> str:
     if not row.needed(audit.checked):
-        return NOT_NEEDED
+        return NOTHING_NEW if _original(audit) else NOT_NEEDED
     return f"needed: {verdict_text(_original(audit))} -> {verdict_text(row.new(audit.checked))}"
 
 

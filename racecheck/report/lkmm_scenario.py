@@ -28,6 +28,7 @@ from racecheck.explore.result import Verdict
 from racecheck.model import lkmm_scenario as M
 from racecheck.scenario.values import format_value
 
+from .diagram_layout import wrap_text
 from .fold import fold_command
 from .litmus import WIDTH
 from .text import outcome_word
@@ -42,8 +43,9 @@ def render_lkmm_variant(checked: LkmmChecked, path: str) -> str:
         lines += [""] + execution_lines(checked, checked.execution) + [""]
         lines += found_lines(checked, checked.found)
         lines += fold_command("replay: " + replay_command(path, checked.variant.name, checked.number), WIDTH)
-        for other in checked.exploration.others:
-            lines += _fold(f"also found: {other.describe()} (in another execution)", "")
+        for number, other in checked.also:
+            lines += _fold(f"also found: {other.describe()}, simplest in execution {number}; replay:", "")
+            lines += fold_command("  " + replay_command(path, checked.variant.name, number), WIDTH)
     return "\n".join(lines)
 
 
@@ -102,7 +104,7 @@ def execution_lines(checked: LkmmChecked, ex) -> list:
         if i and threads[tid][i - 1][0].label == row[0].label:
             text = "  " + _source(checked, row[0].line)
         note = _note(ex, row, position, (tid, i), threads, names)
-        cell = textwrap.wrap(text, width, break_on_hyphens=False) + (
+        cell = wrap_text(text, width) + (
             textwrap.wrap(f"<- {note}", width - 2, initial_indent="  ", subsequent_indent="  ",
                           break_on_hyphens=False) if note else [])
         for part in cell:

@@ -56,6 +56,9 @@ def document(checked: list, path: str) -> list:
     if not checked:
         raise ValueError("a report needs at least one checked variant")
     scenario = checked[0].scenario
+    if scenario.memory == "lkmm":
+        from racecheck.report.lkmm_files import document as lkmm_document
+        return lkmm_document(checked, path)
     blocks = [Heading(1, (scenario.title,))] + stamp_blocks(path)
     blocks += _sources(scenario.source) + _description(scenario.description)
     blocks += _prose_section("What the model leaves out", scenario.leaves_out)

@@ -48,13 +48,23 @@ PROPERTIES = ("An invariant must hold in every reachable state, a final check in
               "in the steps' code, deadlock (some thread has not finished and none can run) and "
               "livelock (the threads can run on forever without all finishing), unless allowed.")
 
+LKMM_INTRO = ("The model the verdicts above are about, as racecheck read it from the scenario file, checked "
+              "under memory: lkmm (docs/lkmm.md). A step is not atomic: each access its code makes to shared "
+              "state is an event, and every execution the Linux-kernel memory model allows is checked, "
+              "stale reads and late stores included. Locals carry the dependencies of the values they hold; "
+              "an await is a read that must see a value making it true.")
+LKMM_PROPERTIES = ("A final check must hold at the end of every consistent execution. Also checked in every "
+                   "variant: asserts and run-time errors in the steps' code, and data races between plain "
+                   "accesses as the kernel's memory model defines them. Deadlock and livelock are not "
+                   "checked under memory: lkmm.")
+
 
 # -- the report section -----------------------------------------------------------------
 
 
 def model_blocks(scenario: S.Scenario) -> list:
     """The section "The model" of a report."""
-    blocks = [Heading(2, ("The model",)), Para((INTRO,))]
+    blocks = [Heading(2, ("The model",)), Para((LKMM_INTRO if scenario.memory == "lkmm" else INTRO,))]
     if scenario.params:
         blocks.append(Para(("Params, with the values the file gives them (each variant's own values "
                             "are listed under the variant): ",) + _assignments(scenario.params) + (".",)))
@@ -86,7 +96,8 @@ def _property_blocks(scenario: S.Scenario) -> list:
         lines += [INDENT * 2 + line for line in _code_lines(prop.code)]
     allowed = [kind for kind, ok in (("deadlock", scenario.deadlock_allowed),
                                      ("livelock", scenario.livelock_allowed)) if ok]
-    blocks = [Heading(3, ("Properties",)), Para((PROPERTIES,))]
+    text = LKMM_PROPERTIES if scenario.memory == "lkmm" else PROPERTIES
+    blocks = [Heading(3, ("Properties",)), Para((text,))]
     if lines:
         blocks.append(Pre(tuple(lines), "model"))
     if allowed:
