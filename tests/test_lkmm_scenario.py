@@ -542,6 +542,36 @@ def test_no_execution_at_all_is_inconclusive(tmp_path, capsys):
     assert "deadlock is not checked under lkmm) (expected safe: inconclusive)" in out
 
 
+GROWING = """\
+racecheck: 1
+title: a counter every copy increments twice
+memory: lkmm
+state: {n: 0}
+threads:
+  a:
+    copies: 3
+    locals: {c: 0}
+    steps:
+      - {step: "c = READ_ONCE(n)", do: "c = READ_ONCE(n)"}
+      - {step: "WRITE_ONCE(n, c + 1)", do: "WRITE_ONCE(n, c + 1)"}
+      - {step: "c = READ_ONCE(n)", do: "c = READ_ONCE(n)"}
+      - {step: "WRITE_ONCE(n, c + 1)", do: "WRITE_ONCE(n, c + 1)"}
+final:
+  some: n >= 1
+"""
+
+
+def test_max_states_bounds_the_runs_of_thread_code_too(tmp_path, capsys):
+    """Values that grow from round to round multiply the runs enumerated
+    before any candidate exists; --max-states stops that work as well."""
+    path = write(tmp_path, GROWING, "grow.yaml")
+    assert main([path, "-q", "--max-states", "300"]) == 3
+    out = capsys.readouterr().out
+    assert "inconclusive (more than 300 runs of thread code while enumerating" in out
+    assert main([path, "-q", "--max-states", "3000"]) == 3
+    assert "inconclusive (more than 3000 candidate executions)" in capsys.readouterr().out
+
+
 def test_replay_options_say_which_model_they_belong_to(capsys):
     assert main([WAKEUP, "--variant", "before", "--schedule", "kcompactd"]) == 2
     assert "replay it with --execution N" in capsys.readouterr().err

@@ -90,15 +90,19 @@ class Exploration:
 
 def explore(threads, init: dict, max_runs: int = DEFAULT_MAX_RUNS,
             max_candidates: int = DEFAULT_MAX_CANDIDATES, max_rounds: int = 64,
-            prune: bool = True) -> Exploration:
+            prune: bool = True, max_replays: int = DEFAULT_MAX_CANDIDATES) -> Exploration:
     """Every consistent execution of ``threads`` (functions returning
     generators) from the memory ``init`` (location -> value; absent
     locations start at 0). ``prune=False`` skips the per-location check
     of phase 3, so that every rf/co choice reaches the whole model: the
-    same executions, more candidates (tests compare the two)."""
+    same executions, more candidates (tests compare the two).
+    ``max_replays`` bounds the thread code runs of phases 1 and 2 in all
+    (every round, every thread, stuck and partial runs included): the
+    rounds can multiply them where values grow from round to round."""
     domains = {loc: {value} for loc, value in init.items()}
+    budget = [max_replays, max_replays]
     for rounds in range(1, max_rounds + 1):
-        runs = [thread_runs(tid, program, domains, max_runs) for tid, program in enumerate(threads)]
+        runs = [thread_runs(tid, program, domains, max_runs, budget) for tid, program in enumerate(threads)]
         if not _grow(domains, runs) or rounds > _max_writes(runs):
             break
     initial = {loc: init.get(loc, 0) for loc in domains}
@@ -126,12 +130,19 @@ def _grow(domains: dict, runs) -> bool:
     return grown
 
 
-def thread_runs(tid: int, program, domains: dict, max_runs: int = DEFAULT_MAX_RUNS) -> list:
+def thread_runs(tid: int, program, domains: dict, max_runs: int = DEFAULT_MAX_RUNS,
+                budget: list | None = None) -> list:
     """Every run of one thread when its reads return values from
-    ``domains`` (location -> set of values; a location not there holds 0)."""
+    ``domains`` (location -> set of values; a location not there holds 0).
+    ``budget``: ``[replays left, bound]``, shared by the caller's rounds."""
     runs, stack = [], [()]
     while stack:
         choices = stack.pop()
+        if budget is not None:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise TooBig(f"more than {budget[1]} runs of thread code while enumerating the threads' "
+                             "runs (values that grow from round to round multiply them)")
         try:
             outcome = _replay(tid, program, choices, domains)
         except Stuck:

@@ -96,7 +96,8 @@ class LkmmChecked:
 
 def executions_of(scenario: Scenario, variant: Variant, max_candidates: int = DEFAULT_MAX_CANDIDATES):
     init = {loc: value for name, value in scenario.state for loc, value in flatten(name, value).items()}
-    return explore(M.thread_programs(scenario, variant), init, max_candidates=max_candidates)
+    return explore(M.thread_programs(scenario, variant), init, max_candidates=max_candidates,
+                   max_replays=max_candidates)
 
 
 def judge(scenario: Scenario, variant: Variant, ex: Execution) -> list:

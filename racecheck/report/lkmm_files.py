@@ -65,7 +65,7 @@ def variant_blocks(checked: LkmmChecked, path: str) -> list:
 def bound_parts(checked: LkmmChecked) -> tuple:
     """``Bounds: --max-states 200000 candidate executions ...`` as inline parts."""
     default = " (the default)" if checked.max_candidates == DEFAULT_MAX_CANDIDATES else ""
-    return ("Bound: ", Code("--max-states"), f" {checked.max_candidates} candidate executions{default}; "
+    return ("Bound: ", Code("--max-states"), f" {checked.max_candidates} candidate executions (and runs of thread code){default}; "
             "the other bounds do not apply under memory: lkmm.")
 
 
