@@ -146,3 +146,22 @@ def test_summary_of_every_shipped_scenario(capsys):
     found = SUMMARY.match(summary_of(out))
     assert found and found["files"] == f"{len(files)} files" and found["variants"] == f"{variants} variants"
     assert (found["match"], found["mismatch"], found["inconclusive"]) == (str(variants), "0", "0")
+
+
+LKMM = os.path.join(ROOT, "scenarios", "kcompactd_wakeup_barrier.yaml")
+LKMM_LINE = re.compile(r"racecheck: (?P<label>.+): (round \d+ of thread runs: [\d,]+ runs of thread code tried|"
+                       r"[\d,]+ candidate executions, [\d,]+ consistent), \d+ s, [\d,]+ MiB$")
+
+
+def test_lkmm_checks_speak_too(monkeypatch, capsys):
+    """The enumeration of executions says how far it is, per variant."""
+    monkeypatch.setenv("RACECHECK_PROGRESS_SECONDS", "0")
+    assert main([LKMM]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(LKMM_LINE.match(line) for line in lines), lines
+    labels = {LKMM_LINE.match(line)["label"] for line in lines}
+    assert labels == {f"{LKMM}, variant {name}" for name in ("before", "rmb", "mb")}
+    assert any("candidate executions" in line for line in lines)
+    assert any("runs of thread code" in line for line in lines)
+    assert main([LKMM, "-q"]) == 0
+    assert capsys.readouterr().err == ""

@@ -142,7 +142,9 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
     for variant in variants:
         if scenario.memory == "lkmm":
             from . import lkmm_check as lkmm_cli      # memory: lkmm only: not on the sc path
-            results.append(lkmm_cli.check(scenario, variant, bounds, path))
+            label_progress(options, path, variant)
+            results.append(lkmm_cli.check(scenario, variant, bounds, path, options.get("progress")))
+            end_progress(options)
             continue
         label_progress(options, path, variant)
         checked = check_variant(scenario, variant, bounds, **options)

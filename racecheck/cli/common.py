@@ -170,6 +170,17 @@ class Progress:
         sys.stderr.flush()
 
 
+    def say(self, text: str) -> None:
+        """Progress that is not a state count (the lkmm enumeration's)."""
+        if self.tty:
+            sys.stderr.write(f"\r  {text} \033[K")
+            self.shown = True
+        else:
+            sys.stderr.write(f"racecheck: {self.label}: {text}, "
+                             f"{peak_memory() / 2**20:,.0f} MiB\n")
+        sys.stderr.flush()
+
+
 def seconds_from_environment(name: str, default: float) -> float:
     """The number of seconds in environment variable ``name``; ``default``
     when it is unset or not a number of seconds."""

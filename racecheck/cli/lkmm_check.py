@@ -16,9 +16,9 @@ from racecheck.report.lkmm_scenario import render_lkmm_variant, replay_lines
 from .common import EXIT_OK, load_file, pick_variants
 
 
-def check(scenario, variant, bounds: Bounds, path: str):
+def check(scenario, variant, bounds: Bounds, path: str, progress=None):
     """Check and print one variant; the checked variant."""
-    checked = check_variant_lkmm(scenario, variant, max_candidates(bounds))
+    checked = check_variant_lkmm(scenario, variant, max_candidates(bounds), progress=progress)
     print()
     print(render_lkmm_variant(checked, path))
     return checked

@@ -40,6 +40,7 @@ a lock it holds deadlocks (no execution).
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field, replace
 
 from racecheck.model import lkmm
@@ -90,7 +91,7 @@ class Exploration:
 
 def explore(threads, init: dict, max_runs: int = DEFAULT_MAX_RUNS,
             max_candidates: int = DEFAULT_MAX_CANDIDATES, max_rounds: int = 64,
-            prune: bool = True, max_replays: int = DEFAULT_MAX_CANDIDATES) -> Exploration:
+            prune: bool = True, max_replays: int = DEFAULT_MAX_CANDIDATES, progress=None) -> Exploration:
     """Every consistent execution of ``threads`` (functions returning
     generators) from the memory ``init`` (location -> value; absent
     locations start at 0). ``prune=False`` skips the per-location check
@@ -98,15 +99,36 @@ def explore(threads, init: dict, max_runs: int = DEFAULT_MAX_RUNS,
     same executions, more candidates (tests compare the two).
     ``max_replays`` bounds the thread code runs of phases 1 and 2 in all
     (every round, every thread, stuck and partial runs included): the
-    rounds can multiply them where values grow from round to round."""
+    rounds can multiply them where values grow from round to round.
+    ``progress``: an object with ``every`` (seconds) and ``say(text)``,
+    told how far the enumeration is at most that often."""
     domains = {loc: {value} for loc, value in init.items()}
-    budget = [max_replays, max_replays]
+    budget = [max_replays, max_replays, Pulse(progress)]
     for rounds in range(1, max_rounds + 1):
+        budget[2].round = rounds
         runs = [thread_runs(tid, program, domains, max_runs, budget) for tid, program in enumerate(threads)]
         if not _grow(domains, runs) or rounds > _max_writes(runs):
             break
     initial = {loc: init.get(loc, 0) for loc in domains}
-    return _graphs(runs, initial, max_candidates, prune)
+    return _graphs(runs, initial, max_candidates, prune, budget[2])
+
+
+class Pulse:
+    """How far an enumeration is, told to ``progress`` (None: to no one)
+    at most every ``progress.every`` seconds."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.start = self.last = time.monotonic()
+        self.round = 0
+
+    def __call__(self, what) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if now - self.last >= self.progress.every:
+            self.last = now
+            self.progress.say(f"{what()}, {now - self.start:.0f} s")
 
 
 def _max_writes(runs) -> int:
@@ -140,6 +162,8 @@ def thread_runs(tid: int, program, domains: dict, max_runs: int = DEFAULT_MAX_RU
         choices = stack.pop()
         if budget is not None:
             budget[0] -= 1
+            budget[2](lambda: f"round {budget[2].round} of thread runs: {budget[1] - budget[0]:,} runs of "
+                              f"thread code tried")
             if budget[0] < 0:
                 raise TooBig(f"more than {budget[1]} runs of thread code while enumerating the threads' "
                              "runs (values that grow from round to round multiply them)")
@@ -243,8 +267,9 @@ def _order(value):
 
 # -- phase 3: candidate executions ------------------------------------------------
 
-def _graphs(runs, initial: dict, max_candidates: int, prune: bool) -> Exploration:
+def _graphs(runs, initial: dict, max_candidates: int, prune: bool, pulse=None) -> Exploration:
     result = Exploration(runs=sum(len(r) for r in runs))
+    pulse = pulse or Pulse(None)
     for combo in itertools.product(*runs):
         events, rmw_keys = _number(combo, initial)
         n = len(events)
@@ -258,6 +283,7 @@ def _graphs(runs, initial: dict, max_candidates: int, prune: bool) -> Exploratio
             continue
         for parts in itertools.product(*per_loc):
             result.candidates += 1
+            pulse(lambda: f"{result.candidates:,} candidate executions, {len(result.executions):,} consistent")
             if result.candidates > max_candidates:
                 raise TooBig(f"more than {max_candidates} candidate executions")
             rf = _union(n, (p[0] for p in parts))

@@ -94,10 +94,11 @@ class LkmmChecked:
         return None
 
 
-def executions_of(scenario: Scenario, variant: Variant, max_candidates: int = DEFAULT_MAX_CANDIDATES):
+def executions_of(scenario: Scenario, variant: Variant, max_candidates: int = DEFAULT_MAX_CANDIDATES,
+                  progress=None):
     init = {loc: value for name, value in scenario.state for loc, value in flatten(name, value).items()}
     return explore(M.thread_programs(scenario, variant), init, max_candidates=max_candidates,
-                   max_replays=max_candidates)
+                   max_replays=max_candidates, progress=progress)
 
 
 def judge(scenario: Scenario, variant: Variant, ex: Execution) -> list:
@@ -138,7 +139,7 @@ def _access(e) -> tuple:
 
 
 def check_variant_lkmm(scenario: Scenario, variant: Variant, max_candidates: int = DEFAULT_MAX_CANDIDATES,
-                       avoid: frozenset = frozenset()) -> LkmmChecked:
+                       avoid: frozenset = frozenset(), progress=None) -> LkmmChecked:
     """Check one variant. The counterexample drawn shows the expected
     violation when it occurs, else the first found; ``avoid``: violation
     keys to draw only when nothing else occurs (the audit draws what the
@@ -146,7 +147,7 @@ def check_variant_lkmm(scenario: Scenario, variant: Variant, max_candidates: int
     names = tuple(inst.name for inst in M.instances(scenario))
     start = time.perf_counter()
     try:
-        found = executions_of(scenario, variant, max_candidates)
+        found = executions_of(scenario, variant, max_candidates, progress)
     except TooBig as exc:
         stats = Stats(seconds=time.perf_counter() - start)
         result = Exploration(Verdict.INCONCLUSIVE, None, stats=stats, exit_reason=ExitReason.MAX_STATES,
