@@ -18,7 +18,7 @@ from .blocks import Code, Heading, Para, Pre, Table
 from .jsonreport import SCHEMA, SCHEMA_VERSION
 from .lkmm_audit import audit_table_rows, render_counterexamples, scenario_audit_json
 from .lkmm_scenario import execution_lines, found_lines, replay_command
-from .markdown import _description, _prose_section, _sentence, _sources, _variant_table, stamp_blocks
+from .markdown import _description, _params, _prose_section, _sentence, _sources, _variant_table, stamp_blocks
 from .model import model_blocks, model_json
 from .stamp import stamp_of
 from .text import outcome_word
@@ -43,7 +43,10 @@ def variant_blocks(checked: LkmmChecked, path: str) -> list:
     title = ("Variant ", Code(name)) if name else ("The scenario",)
     blocks = [Heading(2, title + (f": {_verdict(checked)}",), tag=result.verdict.value)]
     if checked.variant.description:
-        blocks.append(Para((" ".join(checked.variant.description.split()),)))
+        blocks.append(Para(("This variant: ", " ".join(checked.variant.description.split()))))
+    if checked.variant.source:
+        blocks.append(Para(("Corresponds to: ", "; ".join(checked.variant.source), ".")))
+    blocks += _params(checked.variant.params)
     n = checked.executions
     if result.verdict is Verdict.INCONCLUSIVE:
         blocks.append(Para(("Inconclusive: " + "; ".join(result.checked),)))
