@@ -139,6 +139,197 @@ static PyObject *Table_add(Table *t, PyObject *key) {
     return PyLong_FromLongLong(-1 - (long long)sid);
 }
 
+/* -- storing successors (the packed search's inner loop) --------------------
+ *
+ * The graph a search keeps beside the table, all appended to in order:
+ *   next    bytearray, the new states' bytes (the next level)
+ *   parents bytearray, per new state its parent's number (native int32)
+ *   fresh   list or None: the new states themselves (to be checked)
+ *   edges   bytearray or None: per successor seen before, its number in
+ *           `width` bytes (3, or 4 once the table holds `wide_from` states)
+ *   outs    bytearray or None (with edges): per state expanded, how many
+ *           edges it stored, 255 for 255 or more (then `many[sid]` = count)
+ */
+typedef struct {
+    PyObject *next, *parents, *fresh, *edges, *outs, *many;
+    int width;
+    uint64_t wide_from;
+} Graph;
+
+static int parse_graph(PyObject *const *args, Graph *g) {
+    g->next = args[0]; g->parents = args[1]; g->fresh = args[2];
+    g->edges = args[3]; g->outs = args[5]; g->many = args[6];
+    long width = PyLong_AsLong(args[4]);
+    unsigned long long wide_from = PyLong_AsUnsignedLongLong(args[7]);
+    if (PyErr_Occurred()) return -1;
+    if (!PyByteArray_Check(g->next) || !PyByteArray_Check(g->parents)
+            || (g->fresh != Py_None && !PyList_Check(g->fresh))
+            || (g->edges != Py_None && (!PyByteArray_Check(g->edges) || !PyByteArray_Check(g->outs)
+                                        || !PyDict_Check(g->many)))
+            || (width != 3 && width != 4)) {
+        PyErr_SetString(PyExc_TypeError, "bad graph arguments");
+        return -1;
+    }
+    g->width = (int)width; g->wide_from = wide_from;
+    return 0;
+}
+
+static int append_bytes(PyObject *array, const void *data, Py_ssize_t n) {
+    Py_ssize_t len = PyByteArray_GET_SIZE(array);
+    if (PyByteArray_Resize(array, len + n) < 0) return -1;
+    memcpy(PyByteArray_AS_STRING(array) + len, data, (size_t)n);
+    return 0;
+}
+
+/* Edges of 3 bytes become edges of 4, in place. */
+static int widen_edges(Graph *g) {
+    Py_ssize_t n = PyByteArray_GET_SIZE(g->edges) / 3;
+    if (PyByteArray_Resize(g->edges, n * 4) < 0) return -1;
+    unsigned char *e = (unsigned char *)PyByteArray_AS_STRING(g->edges);
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        unsigned char b0 = e[3 * k], b1 = e[3 * k + 1], b2 = e[3 * k + 2];
+        e[4 * k] = b0; e[4 * k + 1] = b1; e[4 * k + 2] = b2; e[4 * k + 3] = 0;
+    }
+    g->width = 4;
+    return 0;
+}
+
+/* Number the successors of state `sid`, store the graph around them. */
+static int store_all(Table *t, PyObject *succs, long long sid, Graph *g) {
+    Py_ssize_t n = PyList_GET_SIZE(succs), edges = 0;
+    int32_t parent = (int32_t)sid;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (to_bytes(t, PyList_GET_ITEM(succs, k)) < 0) return -1;
+        uint64_t h = hash_bytes(t->buf, t->nbytes);
+        uint64_t j = lookup(t, h);
+        if (t->index[j]) {
+            if (g->edges != Py_None) {
+                uint32_t r = t->index[j] - 1;
+                unsigned char e[4] = {r & 255, (r >> 8) & 255, (r >> 16) & 255, r >> 24};
+                if (append_bytes(g->edges, e, g->width) < 0) return -1;
+                edges++;
+            }
+            continue;
+        }
+        if (t->count >= 0xfffffffeULL || t->count >= 0x7fffffffULL) {
+            PyErr_SetString(PyExc_OverflowError, "more than 2**31 - 1 states");
+            return -1;
+        }
+        uint64_t new = t->count;
+        if (arena_room(t) < 0) return -1;
+        memcpy(entry(t, new), t->exact ? (void *)t->buf : (void *)&h, (size_t)t->width);
+        t->index[j] = (uint32_t)(new + 1);
+        t->count++;
+        if (t->count * 4 >= t->capacity * 3 && grow(t) < 0) return -1;
+        if (append_bytes(g->next, t->buf, t->nbytes) < 0) return -1;
+        if (append_bytes(g->parents, &parent, 4) < 0) return -1;
+        if (g->fresh != Py_None && PyList_Append(g->fresh, PyList_GET_ITEM(succs, k)) < 0) return -1;
+        if (g->edges != Py_None && new == g->wide_from && g->width == 3 && widen_edges(g) < 0) return -1;
+    }
+    if (g->edges != Py_None) {
+        unsigned char count = edges < 255 ? (unsigned char)edges : 255;
+        if (append_bytes(g->outs, &count, 1) < 0) return -1;
+        if (edges >= 255) {
+            PyObject *key = PyLong_FromLongLong(sid), *value = PyLong_FromSsize_t(edges);
+            int err = !key || !value || PyDict_SetItem(g->many, key, value) < 0;
+            Py_XDECREF(key); Py_XDECREF(value);
+            if (err) return -1;
+        }
+    }
+    return 0;
+}
+
+/* store(succs, sid, next, parents, fresh, edges, width, outs, many, wide_from) -> width */
+static PyObject *Table_store(Table *t, PyObject *const *args, Py_ssize_t nargs) {
+    Graph g;
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "store takes 10 arguments");
+        return NULL;
+    }
+    if (!PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "successors are a list");
+        return NULL;
+    }
+    long long sid = PyLong_AsLongLong(args[1]);
+    if (PyErr_Occurred() || parse_graph(args + 2, &g) < 0) return NULL;
+    if (store_all(t, args[0], sid, &g) < 0) return NULL;
+    return PyLong_FromLong(g.width);
+}
+
+/* expand_level(expand, level, start, stop, first, next, parents, fresh,
+ *              edges, width, outs, many, wide_from, limit)
+ *   -> (index, transitions, width, status)
+ * Expands the states level[start:stop] (`nbytes` bytes each; the state at
+ * index i is number first + i) with `expand(state) -> [successor, ...]`
+ * and stores their successors. Stops before a state for which expand
+ * raises an Exception or returns no successor (status 1: the caller takes
+ * it the careful way), after a state that leaves the table holding `limit`
+ * states or more (limit >= 0) with a non-empty next level (status 2), or
+ * at `stop` (status 0). */
+static PyObject *Table_expand_level(Table *t, PyObject *const *args, Py_ssize_t nargs) {
+    Graph g;
+    Py_buffer level;
+    if (nargs != 14) {
+        PyErr_SetString(PyExc_TypeError, "expand_level takes 14 arguments");
+        return NULL;
+    }
+    PyObject *expand = args[0];
+    Py_ssize_t start = PyLong_AsSsize_t(args[2]), stop = PyLong_AsSsize_t(args[3]);
+    unsigned long long first = PyLong_AsUnsignedLongLong(args[4]);
+    long long limit = PyLong_AsLongLong(args[13]);
+    if (PyErr_Occurred() || parse_graph(args + 5, &g) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &level, PyBUF_SIMPLE) < 0) return NULL;
+    if (start < 0 || stop * t->nbytes > level.len) {
+        PyBuffer_Release(&level);
+        PyErr_SetString(PyExc_IndexError, "level out of range");
+        return NULL;
+    }
+    const unsigned char *states = level.buf;
+    long long transitions = 0;
+    int status = 0;
+    Py_ssize_t i;
+    for (i = start; i < stop; i++) {
+        PyObject *s = _PyLong_FromByteArray(states + i * t->nbytes, (size_t)t->nbytes, 1, 0);
+        if (!s) goto error;
+        PyObject *succs = PyObject_CallOneArg(expand, s);
+        Py_DECREF(s);
+        if (!succs) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception)) goto error;
+            PyObject *type, *value, *tb;     /* the careful way; drop the traceback */
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (value) PyException_SetTraceback(value, Py_None);
+            Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+            status = 1;
+            break;
+        }
+        if (!PyList_CheckExact(succs) || PyList_GET_SIZE(succs) == 0) {
+            int bad = !PyList_CheckExact(succs);
+            Py_DECREF(succs);
+            if (bad) {
+                PyErr_SetString(PyExc_TypeError, "expand returns a list");
+                goto error;
+            }
+            status = 1;
+            break;
+        }
+        transitions += PyList_GET_SIZE(succs);
+        int err = store_all(t, succs, (long long)first + i, &g);
+        Py_DECREF(succs);
+        if (err < 0) goto error;
+        if (limit >= 0 && t->count >= (unsigned long long)limit && PyByteArray_GET_SIZE(g.next) > 0) {
+            status = 2;
+            i++;
+            break;
+        }
+    }
+    PyBuffer_Release(&level);
+    return Py_BuildValue("nLii", i, transitions, g.width, status);
+error:
+    PyBuffer_Release(&level);
+    return NULL;
+}
+
 /* get(number) -> the state (exact tables only) */
 static PyObject *Table_get(Table *t, PyObject *arg) {
     if (!t->exact) {
@@ -186,6 +377,11 @@ static PyMethodDef Table_methods[] = {
     {"add", (PyCFunction)Table_add, METH_O, "add(state) -> number if seen, else -1 - new number"},
     {"find", (PyCFunction)Table_find, METH_O, "find(state) -> number, or -1"},
     {"get", (PyCFunction)Table_get, METH_O, "get(number) -> state (exact tables)"},
+    {"store", (PyCFunction)(void (*)(void))Table_store, METH_FASTCALL,
+     "store(succs, sid, next, parents, fresh, edges, width, outs, many, wide_from) -> width"},
+    {"expand_level", (PyCFunction)(void (*)(void))Table_expand_level, METH_FASTCALL,
+     "expand_level(expand, level, start, stop, first, next, parents, fresh, edges, width, outs, many,"
+     " wide_from, limit) -> (index, transitions, width, status)"},
     {NULL}
 };
 
