@@ -53,6 +53,7 @@ class PackedUnit(Unit):
         self.layout = layout
         self.pc_leaf = pc_leaf
         self.namespace: dict = {}
+        self.full = (1 << layout.bits) - 1     # masks are positive: a state has no bit past it
 
     # -- functions ----------------------------------------------------------
     def action(self, fname: str, code, nxt: int, ret: int, traced: bool = False) -> None:
@@ -71,10 +72,13 @@ class PackedUnit(Unit):
         self.chunks.append(f"def {fname}(s, _ch=None):\n    return {self._goto(then)} if {test} else "
                            f"{self._goto(orelse)}\n")
 
-    def _goto(self, pc: int) -> str:
+    def goto_keep(self) -> int:
+        """The mask a step's ``return s & K | C`` keeps all but the pc with."""
         leaf = self.pc_leaf
-        mask = ~(leaf.group.mask << leaf.offset)
-        return f"s & {mask} | {pc << leaf.offset}"
+        return self.full & ~(leaf.group.mask << leaf.offset)
+
+    def _goto(self, pc: int) -> str:
+        return f"s & {self.goto_keep()} | {pc << self.pc_leaf.offset}"
 
     def compile(self, consts: dict) -> dict:
         namespace = dict(runtime.NAMESPACE)
@@ -169,7 +173,7 @@ class PackedUnit(Unit):
         if not at.isdigit():
             return False
         at = int(at)
-        keep = ~(group.mask << at)
+        keep = self.full & ~(group.mask << at)
         if group.kind == "bool" and src in ("True", "False"):
             lines.append(f"{pad}s = s | {1 << at}" if src == "True" else f"{pad}s = s & {keep}")
             return True
@@ -186,7 +190,7 @@ class PackedUnit(Unit):
         group = node.group
         at = _plus(base, node.offset)
         if at.isdigit():
-            keep = str(~(group.mask << int(at)))
+            keep = str(self.full & ~(group.mask << int(at)))
         else:
             lines.append(f"{pad}_a{n} = {at}")
             at = f"_a{n}"
