@@ -400,8 +400,103 @@ static PyTypeObject TableType = {
     .tp_as_sequence = &Table_seq,
 };
 
+/* sweep(parent, out, many, edges, width, can_end, lo, hi, end) -> (changed, end)
+ * One step of the livelock check's backward sweep (explore/packed.py,
+ * _find_livelock) over states hi - 1 down to lo: a state whose stored
+ * edges (the `end` edges before `end`, out[sid] of them, many[sid] when
+ * 255) reach a state marked in can_end is marked, and a marked state
+ * marks its parent. */
+static PyObject *sweep(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_buffer parent, out, edges, can;
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "sweep takes 9 arguments");
+        return NULL;
+    }
+    PyObject *many = args[2];
+    long width = PyLong_AsLong(args[4]);
+    Py_ssize_t lo = PyLong_AsSsize_t(args[6]), hi = PyLong_AsSsize_t(args[7]);
+    Py_ssize_t end = PyLong_AsSsize_t(args[8]);
+    if (PyErr_Occurred()) return NULL;
+    if (!PyDict_Check(many) || (width != 3 && width != 4)) {
+        PyErr_SetString(PyExc_TypeError, "bad sweep arguments");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[0], &parent, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &out, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&parent);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[3], &edges, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&parent); PyBuffer_Release(&out);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[5], &can, PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&parent); PyBuffer_Release(&out); PyBuffer_Release(&edges);
+        return NULL;
+    }
+    const int32_t *up = parent.buf;
+    const unsigned char *counts = out.buf, *to = edges.buf;
+    unsigned char *mark = can.buf;
+    Py_ssize_t states = can.len, nedges = edges.len / width;
+    int changed = 0, bad = lo < 0 || hi > states || hi > out.len || hi * 4 > parent.len || end > nedges;
+    for (Py_ssize_t sid = hi - 1; !bad && sid >= lo; sid--) {
+        Py_ssize_t count = counts[sid];
+        if (count == 255) {
+            PyObject *key = PyLong_FromSsize_t(sid);
+            if (!key) goto error;
+            PyObject *value = PyDict_GetItemWithError(many, key);
+            Py_DECREF(key);
+            if (!value) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "edge count missing");
+                goto error;
+            }
+            count = PyLong_AsSsize_t(value);
+            if (count < 0 && PyErr_Occurred()) goto error;
+        }
+        Py_ssize_t first = end - count;
+        if (first < 0) { bad = 1; break; }
+        if (!mark[sid]) {
+            for (Py_ssize_t k = first; k < end; k++) {
+                const unsigned char *e = to + k * width;
+                uint32_t target = e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16
+                                  | (width == 4 ? (uint32_t)e[3] << 24 : 0);
+                if (target >= (uint32_t)states) { bad = 1; break; }
+                if (mark[target]) {
+                    mark[sid] = 1;
+                    changed = 1;
+                    break;
+                }
+            }
+        }
+        end = first;
+        if (mark[sid]) {
+            int32_t p = up[sid];
+            if (p >= states) { bad = 1; break; }
+            if (p >= 0 && !mark[p]) {
+                mark[p] = 1;
+                changed = 1;
+            }
+        }
+    }
+    PyBuffer_Release(&parent); PyBuffer_Release(&out); PyBuffer_Release(&edges); PyBuffer_Release(&can);
+    if (bad) {
+        PyErr_SetString(PyExc_IndexError, "sweep out of range");
+        return NULL;
+    }
+    return Py_BuildValue("Nn", PyBool_FromLong(changed), end);
+error:
+    PyBuffer_Release(&parent); PyBuffer_Release(&out); PyBuffer_Release(&edges); PyBuffer_Release(&can);
+    return NULL;
+}
+
+static PyMethodDef module_methods[] = {
+    {"sweep", (PyCFunction)(void (*)(void))sweep, METH_FASTCALL,
+     "sweep(parent, out, many, edges, width, can_end, lo, hi, end) -> (changed, end)"},
+    {NULL}
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_statetable", "Compact visited-state tables.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_statetable", "Compact visited-state tables.", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__statetable(void) {

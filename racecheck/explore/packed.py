@@ -42,6 +42,7 @@ _MAX_RELAYOUTS = 200
 _EXACT_RELAYOUTS = 2            # restarts that widen only the groups that did not fit
 _THREE_BYTES = 1 << 24          # the first state number an edge cannot hold in 3 bytes
 _CHUNK = 256                    # states expanded between two looks at the clock
+_SWEEP = 1 << 16                # states of the livelock sweep between two looks at the clock
 
 
 def explore_packed(program, bounds, expect, hash_compact, progress, deadline) -> Exploration:
@@ -327,25 +328,12 @@ def _find_livelock(parent, out, many, to, terminal, found: _Found, deadline) -> 
     for _ in range(2):
         changed = False
         end = len(to)
-        for sid in range(n - 1, -1, -1):
-            if sid % 4096 == 0 and _late(deadline):
+        for hi in range(n, 0, -_SWEEP):
+            if _late(deadline):
                 return False
-            count = out[sid]
-            if count == 255:
-                count = many[sid]
-            first = end - count
-            if not can_end[sid]:
-                for k in range(first, end):
-                    if can_end[to[k]]:
-                        can_end[sid] = 1
-                        changed = True
-                        break
-            end = first
-            if can_end[sid]:
-                up = parent[sid]
-                if up >= 0 and not can_end[up]:
-                    can_end[up] = 1
-                    changed = True
+            moved, end = statetable.sweep(parent, out, many, to.data, to.width, can_end, max(0, hi - _SWEEP), hi,
+                                          end)
+            changed = changed or moved
         if not changed:
             break
     else:

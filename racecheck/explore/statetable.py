@@ -26,8 +26,9 @@ import struct
 
 try:
     from racecheck.explore._statetable import Table as _Compiled
+    from racecheck.explore._statetable import sweep as _compiled_sweep
 except ImportError:                   # built without a C compiler
-    _Compiled = None
+    _Compiled = _compiled_sweep = None
 
 _M64 = (1 << 64) - 1
 _INT32 = struct.Struct("=i")
@@ -41,6 +42,37 @@ def compiled() -> bool:
 
 def table(nbytes: int, exact: bool):
     return _Compiled(nbytes, exact) if _Compiled is not None else PyTable(nbytes, exact)
+
+
+def sweep(parent, out, many, edges, width: int, can_end: bytearray, lo: int, hi: int, end: int) -> tuple:
+    """One stretch of the livelock check's backward sweep
+    (``explore.packed._find_livelock``), states ``hi - 1`` down to ``lo``:
+    a state whose stored edges (``out[sid]`` of them, ``many[sid]`` when
+    255, ending at edge ``end``; ``width`` bytes each in ``edges``) reach
+    a state marked in ``can_end`` is marked, and a marked state marks its
+    parent. ``(changed, end)``: did anything change, where the edges of
+    state ``lo`` begin."""
+    if _compiled_sweep is not None and _Compiled is not None:
+        return _compiled_sweep(parent, out, many, edges, width, can_end, lo, hi, end)
+    changed = False
+    for sid in range(hi - 1, lo - 1, -1):
+        count = out[sid]
+        if count == 255:
+            count = many[sid]
+        first = end - count
+        if not can_end[sid]:
+            for k in range(first * width, end * width, width):
+                if can_end[int.from_bytes(edges[k:k + width], "little")]:
+                    can_end[sid] = 1
+                    changed = True
+                    break
+        end = first
+        if can_end[sid]:
+            up = parent[sid]
+            if up >= 0 and not can_end[up]:
+                can_end[up] = 1
+                changed = True
+    return changed, end
 
 
 def _mix(x: int) -> int:
