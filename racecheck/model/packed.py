@@ -206,7 +206,7 @@ class PackedModel:
         inline = names is not None
         if not inline:
             names = {"__builtins__": {}}
-        lines = ["def expand(s_):", "    o_ = []"]
+        lines = ["def expand(s_):", "    o_ = []", f"    lo_ = s_ & {(1 << self.layout.pc_bits) - 1}"]
         for t, thread in enumerate(self.program.threads):
             if thread.end:
                 lines += self._expand_thread(t, thread, marks, names, inline)
@@ -250,7 +250,8 @@ class PackedModel:
             except NotInlined:
                 return lines + [f"{pad}x_ = F{t}[{pc}](s_)", f"{pad}K{t}_{pc}[x_ >> {shift} & {mask}] = 1",
                                 f"{pad}o_.append(x_)"]
-        return [f"    p_ = s_ >> {shift} & {mask}"] + dispatch(list(range(thread.end)), "    ", arm)
+        read = f"lo_ >> {shift} & {mask}" if shift else f"lo_ & {mask}"
+        return [f"    p_ = {read}"] + dispatch(list(range(thread.end)), "    ", arm)
 
     def _properties(self, props, what: str) -> tuple:
         if not props:

@@ -16,7 +16,7 @@ import ast
 
 from racecheck.model import runtime
 from racecheck.model.compile import Names, Unit, _reset
-from racecheck.model.packed_layout import Layout, Leaf, ListNode, RecordNode, decode_source, encode
+from racecheck.model.packed_layout import Layout, Leaf, ListNode, RecordNode, decode_source, encode, strict_key
 from racecheck.scenario.values import Record
 
 
@@ -97,8 +97,10 @@ class PackedUnit(Unit):
             lines.append("    " * depth + f"return {self._goto(ret)}")
             return
         self._int_value = False
+        self._bound = None
         if isinstance(node, ast.Assign):
             self._int_value = self._is_int(node.value, frozenset())
+            self._bound = self._int_bound(node.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)) \
                 and self._is_int(node.target, frozenset()) and self._is_int(node.value, frozenset()):
             # int += int is Python's + (model.runtime.add adds nothing for ints)
@@ -129,8 +131,9 @@ class PackedUnit(Unit):
             if type(where) is Leaf and self._write_constant(where, base, src, lines, pad):
                 return
             lines.append(f"{pad}_n{n} = {src}")
-            self._write(where, base, f"_n{n}", lines, pad, n, getattr(self, "_int_value", False))
-            if inside:
+            is_int = getattr(self, "_int_value", False)
+            self._write(where, base, f"_n{n}", lines, pad, n, is_int, getattr(self, "_bound", None))
+            if inside and not is_int and not _scalar_literal(src):
                 self._check_root(node.id, f"_n{n}", lines, pad)
             return
         # past a leaf (a value held whole): rebuild it as model.compile does
@@ -180,9 +183,21 @@ class PackedUnit(Unit):
         if group.kind == "int" and src.isdigit() and not int(src) >> group.width:
             lines.append(f"{pad}s = s & {keep} | {int(src) << at}")
             return True
+        if group.kind == "sym" and _scalar_literal(src):
+            value = ast.literal_eval(src)
+            # numbers never change; a string is equal to nothing but itself,
+            # so numbering it now cannot make look-alikes meet
+            code = group.intern(value) if type(value) is str else group.codes.get(strict_key(value))
+            if code is not None and code >= 0:
+                lines.append(f"{pad}s = s & {keep} | {code << at}")
+                return True
         return False
 
-    def _write(self, node, base: str, value: str, lines: list, pad: str, n: int, is_int: bool = False) -> None:
+    def _write(self, node, base: str, value: str, lines: list, pad: str, n: int, is_int: bool = False,
+               bound: int | None = None) -> None:
+        """Emit the write of ``value`` (an int if ``is_int``, at most
+        ``bound`` if that is known) into ``node``; what does not fit
+        raises ``_SLOW``."""
         if type(node) is not Leaf:
             lines.append(f"{pad}s = _put(s, _N{id(node)}, {base}, {value})")
             self.namespace[f"_N{id(node)}"] = node
@@ -204,10 +219,11 @@ class PackedUnit(Unit):
             lines.append(f"{pad}    raise _SLOW")
             return
         if group.kind == "int":
-            check = f"{value} >> {group.width}" if is_int else \
-                f"{value}.__class__ is not int or {value} >> {group.width}"
-            lines.append(f"{pad}if {check}:")
-            lines.append(f"{pad}    raise _SLOW")
+            if not (is_int and bound is not None and bound <= group.mask):
+                check = f"{value} >> {group.width}" if is_int else \
+                    f"{value}.__class__ is not int or {value} >> {group.width}"
+                lines.append(f"{pad}if {check}:")
+                lines.append(f"{pad}    raise _SLOW")
             lines.append(f"{pad}s = s & {keep} | {value} << {at}")
             return
         gname = f"_G{id(group)}"
@@ -292,6 +308,17 @@ class PackedUnit(Unit):
                 return left + right if isinstance(node.op, ast.Add) else left - right
         return None
 
+    def _int_bound(self, node):
+        """The largest value ``node`` can have when it is an int field
+        read from the state, else None."""
+        access = self._state_access(node, frozenset())
+        if access is None:
+            return None
+        where, _, rest = access
+        if rest or type(where) is not Leaf or where.group.kind != "int":
+            return None
+        return where.group.mask
+
     def _is_int(self, node, bound) -> bool:
         """Is ``node`` an int whatever the state (so ``+`` is Python's)?"""
         if type(self._constant(node)) is int:
@@ -331,6 +358,15 @@ class PackedUnit(Unit):
             exec(compile(f"def {fname}(x):\n    return {body}\n", "<racecheck packed>", "exec"), namespace)
             self.namespace[fname] = namespace[fname]
         return f"{fname}(s >> {base})" if base != "0" else f"{fname}(s)"
+
+
+def _scalar_literal(src: str) -> bool:
+    """Is ``src`` the source of a literal str, int, bool or None?"""
+    try:
+        value = ast.literal_eval(src)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return type(value) in (str, int, bool) or value is None
 
 
 def _plus(base: str, offset: int) -> str:

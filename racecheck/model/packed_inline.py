@@ -38,6 +38,11 @@ _INLINE_DEPTH = 3        # local-only steps pasted after a step; past that, run_
 _MAX_LINES = 400         # lines of one step with its chain; past that, a call
 
 
+# the runtime helpers that count work (model.runtime._spend): code that
+# calls none of them needs no reset of the count
+_SPENDING = frozenset({"_counted", "_add", "_mul", "range", "sum"})
+
+
 class NotInlined(Exception):
     """This step's code is called, not pasted."""
 
@@ -57,7 +62,10 @@ def function_body(source: str, state: str = "x_") -> list:
         elif isinstance(node, (ast.Lambda, ast.FunctionDef, ast.Global, ast.Nonlocal, ast.Yield,
                                ast.YieldFrom)) and node is not fn:
             raise NotInlined
-    return fn.body
+    body = fn.body
+    if not any(isinstance(n, ast.Name) and n.id in _SPENDING for n in ast.walk(fn)):
+        body = [n for n in body if ast.unparse(n) != "_work[0] = 0"]    # nothing here counts work
+    return body
 
 
 def _constant(node):
@@ -67,6 +75,35 @@ def _constant(node):
         value = _constant(node.operand)
         return None if value is None else -value
     return None
+
+
+def _fuse(write, value):
+    """``value`` (``x_ & K | C``) with the write ``x_ = x_ & K1 | E``,
+    ``x_ = x_ | B`` or ``x_ = x_ & K1`` before it folded in, or None. The
+    write sets bits of a variable, the return those of the pc: apart."""
+    if not (isinstance(write, ast.Assign) and len(write.targets) == 1 and isinstance(write.targets[0], ast.Name)
+            and write.targets[0].id == "x_"):
+        return None
+    keep, pc = _constant(value.left.right), _constant(value.right)
+    new = write.value
+    if not isinstance(new, ast.BinOp):
+        return None
+    if isinstance(new.op, ast.BitOr) and _is_x(new.left) and _constant(new.right) is not None:
+        text = f"x_ & {keep} | {_constant(new.right) | pc}"
+    elif isinstance(new.op, ast.BitAnd) and _is_x(new.left) and _constant(new.right) is not None:
+        text = f"x_ & {keep & _constant(new.right)} | {pc}"
+    elif (isinstance(new.op, ast.BitOr) and isinstance(new.left, ast.BinOp) and isinstance(new.left.op, ast.BitAnd)
+          and _is_x(new.left.left) and _constant(new.left.right) is not None):
+        extra = ast.unparse(new.right)
+        text = f"x_ & {keep & _constant(new.left.right)} | ({extra} | {pc})" if pc else \
+            f"x_ & {keep & _constant(new.left.right)} | {extra}"
+    else:
+        return None
+    return ast.parse(text, mode="eval").body
+
+
+def _is_x(node) -> bool:
+    return isinstance(node, ast.Name) and node.id == "x_"
 
 
 def _has_return(node) -> bool:
@@ -101,9 +138,13 @@ class Inliner:
 
     def _block(self, stmts: list, pad: str, first: int, depth: int) -> list:
         lines: list = []
+        last = None                   # the statement just emitted, and its lines
         for i, node in enumerate(stmts):
             if isinstance(node, ast.Return):
-                return lines + self._return(node.value, pad, first, depth)
+                fused = None if last is None else _fuse(last[0], node.value)
+                if fused is not None:
+                    del lines[-last[1]:]
+                return lines + self._return(node.value, pad, first, depth, fused)
             if isinstance(node, ast.If) and _has_return(node):
                 rest = stmts[i + 1:]
                 lines.append(f"{pad}if {ast.unparse(node.test)}:")
@@ -113,26 +154,36 @@ class Inliner:
                 return lines
             if _has_return(node):
                 raise NotInlined
-            lines += [pad + line for line in ast.unparse(node).splitlines()]
+            emitted = [pad + line for line in ast.unparse(node).splitlines()]
+            lines += emitted
+            last = (node, len(emitted))
             if isinstance(node, ast.Raise):
                 return lines
             if len(lines) > _MAX_LINES:
                 raise NotInlined
         raise NotInlined              # a step always returns its state
 
-    def _return(self, value, pad: str, first: int, depth: int) -> list:
+    def _return(self, value, pad: str, first: int, depth: int, fused=None) -> list:
+        """Lines for ``return value``: mark and append the state, or go on
+        with the local step after it. ``fused``: the same value with the
+        write before it folded in (that write's lines are gone)."""
         if isinstance(value, ast.IfExp):
             return ([f"{pad}if {ast.unparse(value.test)}:"] + self._return(value.body, pad + "    ", first, depth)
                     + [f"{pad}else:"] + self._return(value.orelse, pad + "    ", first, depth))
         after = self._target(value)
         if after is None:
             raise NotInlined
-        src = ast.unparse(value)
+        src = ast.unparse(fused if fused is not None else value)
         mark = f"K{self.t}_{first}"
         if self.stops[after]:
             return [f"{pad}{mark}[{after}] = 1", f"{pad}o_.append({src})"]
+        if fused is not None:
+            return [f"{pad}x_ = {src}"] + self._return(ast.parse(f"x_ & {self.keep} | {after << self.shift}",
+                                                                 mode="eval").body, pad, first, depth)
         if depth < _INLINE_DEPTH and after in self.bodies:
-            return [f"{pad}x_ = {src}"] + self._block(self.bodies[after], pad, first, depth + 1)
+            # nothing reads a thread's own pc: the step after runs on x_
+            # as it is, and the pc is set once the chain stops
+            return self._block(self.bodies[after], pad, first, depth + 1)
         return [f"{pad}x_ = L{self.t}({src}, {depth})",
                 f"{pad}{mark}[x_ >> {self.shift} & {self.mask}] = 1",
                 f"{pad}o_.append(x_)"]
