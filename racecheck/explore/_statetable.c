@@ -7,8 +7,10 @@
  * Per state, an arena keeps by number either the state's bytes (exact) or
  * its 64-bit fingerprint (compact: hash compaction, two states with one
  * fingerprint are taken for one). The open-addressing index holds only
- * numbers (4 bytes a slot) and grows at 3/4 full, rehashing from the arena,
- * so that growing never holds two copies of anything but the index.
+ * numbers (4 bytes a slot) and 16 bits of each state's hash (2 bytes a
+ * slot: a probe passes other states without reading the arena), and grows
+ * at 3/4 full, rehashing from the arena, so that growing never holds two
+ * copies of anything but the index.
  *
  * The hash is a fixed function of the state's bytes (no per-process seed),
  * so a run numbers states and collides the same way every time.
@@ -26,10 +28,16 @@ typedef struct {
     uint64_t count;
     uint64_t capacity;           /* index slots, a power of two */
     uint32_t *index;             /* number + 1 per slot; 0: empty */
+    uint16_t *tags;              /* per slot, 16 bits of its state's hash (see TAG) */
     unsigned char *arena;        /* width bytes per state, by number */
     uint64_t arena_cap;          /* states the arena has room for */
     unsigned char *buf;          /* one state's bytes */
+    unsigned char *batch;        /* BATCH states' bytes (store_all), or NULL */
 } Table;
+
+/* 16 bits of the hash the slot number is not taken from: a probe meets a
+ * state of another tag without reading the arena (a cache miss). */
+#define TAG(h) ((uint16_t)((h) >> 48))
 
 static uint64_t mix(uint64_t x) {
     x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ULL;
@@ -54,17 +62,20 @@ static uint64_t hash_bytes(const unsigned char *p, Py_ssize_t n) {
     return mix(h);
 }
 
-static int to_bytes(Table *t, PyObject *key) {
+/* The state `key` in nbytes bytes at `out`. */
+static int bytes_at(Table *t, PyObject *key, unsigned char *out) {
     if (!PyLong_Check(key)) {
         PyErr_SetString(PyExc_TypeError, "a state is an int");
         return -1;
     }
 #if PY_VERSION_HEX >= 0x030D0000
-    return _PyLong_AsByteArray((PyLongObject *)key, t->buf, (size_t)t->nbytes, 1, 0, 1);
+    return _PyLong_AsByteArray((PyLongObject *)key, out, (size_t)t->nbytes, 1, 0, 1);
 #else
-    return _PyLong_AsByteArray((PyLongObject *)key, t->buf, (size_t)t->nbytes, 1, 0);
+    return _PyLong_AsByteArray((PyLongObject *)key, out, (size_t)t->nbytes, 1, 0);
 #endif
 }
+
+static int to_bytes(Table *t, PyObject *key) { return bytes_at(t, key, t->buf); }
 
 static unsigned char *entry(Table *t, uint64_t sid) {
     return t->arena + sid * (uint64_t)t->width;
@@ -81,14 +92,20 @@ static uint64_t stored_hash(Table *t, uint64_t sid) {
 static int grow(Table *t) {
     uint64_t cap = t->capacity * 2, mask = cap - 1;
     uint32_t *index = PyMem_Calloc(cap, sizeof(uint32_t));
-    if (!index) { PyErr_NoMemory(); return -1; }
+    uint16_t *tags = PyMem_Calloc(cap, sizeof(uint16_t));
+    if (!index || !tags) {
+        PyMem_Free(index); PyMem_Free(tags);
+        PyErr_NoMemory();
+        return -1;
+    }
     for (uint64_t sid = 0; sid < t->count; sid++) {
-        uint64_t j = (stored_hash(t, sid) >> 7) & mask;
+        uint64_t h = stored_hash(t, sid), j = (h >> 7) & mask;
         while (index[j]) j = (j + 1) & mask;
         index[j] = (uint32_t)(sid + 1);
+        tags[j] = TAG(h);
     }
-    PyMem_Free(t->index);
-    t->index = index; t->capacity = cap;
+    PyMem_Free(t->index); PyMem_Free(t->tags);
+    t->index = index; t->tags = tags; t->capacity = cap;
     return 0;
 }
 
@@ -101,16 +118,37 @@ static int arena_room(Table *t) {
     return 0;
 }
 
-/* The slot of the state in t->buf (hash h): its own, or the empty one it would take. */
-static uint64_t lookup(Table *t, uint64_t h) {
+/* The slot of the state `key` (hash h): its own, or the empty one it would take. */
+static uint64_t lookup_key(Table *t, const unsigned char *key, uint64_t h) {
     uint64_t mask = t->capacity - 1, j = (h >> 7) & mask;
+    uint16_t tag = TAG(h);
     while (t->index[j]) {
-        unsigned char *e = entry(t, t->index[j] - 1);
-        if (t->exact ? memcmp(e, t->buf, (size_t)t->nbytes) == 0 : memcmp(e, &h, 8) == 0)
-            return j;
+        if (t->tags[j] == tag) {
+            unsigned char *e = entry(t, t->index[j] - 1);
+            if (t->exact ? memcmp(e, key, (size_t)t->nbytes) == 0 : memcmp(e, &h, 8) == 0)
+                return j;
+        }
         j = (j + 1) & mask;
     }
     return j;
+}
+
+static uint64_t lookup(Table *t, uint64_t h) { return lookup_key(t, t->buf, h); }
+
+/* Number the state `key` (hash h), new, in the empty slot j. */
+static int insert_key(Table *t, uint64_t j, const unsigned char *key, uint64_t h) {
+    if (t->count >= 0x7fffffffULL) {
+        PyErr_SetString(PyExc_OverflowError, "more than 2**31 - 1 states");
+        return -1;
+    }
+    uint64_t sid = t->count;
+    if (arena_room(t) < 0) return -1;
+    memcpy(entry(t, sid), t->exact ? (const void *)key : (const void *)&h, (size_t)t->width);
+    t->index[j] = (uint32_t)(sid + 1);
+    t->tags[j] = TAG(h);
+    t->count++;
+    if (t->count * 4 >= t->capacity * 3 && grow(t) < 0) return -1;
+    return 0;
 }
 
 /* find(state) -> its number, or -1 */
@@ -126,16 +164,8 @@ static PyObject *Table_add(Table *t, PyObject *key) {
     uint64_t h = hash_bytes(t->buf, t->nbytes);
     uint64_t j = lookup(t, h);
     if (t->index[j]) return PyLong_FromUnsignedLong(t->index[j] - 1);
-    if (t->count >= 0xfffffffeULL) {
-        PyErr_SetString(PyExc_OverflowError, "more than 2**32 - 2 states");
-        return NULL;
-    }
     uint64_t sid = t->count;
-    if (arena_room(t) < 0) return NULL;
-    memcpy(entry(t, sid), t->exact ? (void *)t->buf : (void *)&h, (size_t)t->width);
-    t->index[j] = (uint32_t)(sid + 1);
-    t->count++;
-    if (t->count * 4 >= t->capacity * 3 && grow(t) < 0) return NULL;
+    if (insert_key(t, j, t->buf, h) < 0) return NULL;
     return PyLong_FromLongLong(-1 - (long long)sid);
 }
 
@@ -194,37 +224,60 @@ static int widen_edges(Graph *g) {
     return 0;
 }
 
-/* Number the successors of state `sid`, store the graph around them. */
+/* Number the successors of state `sid`, store the graph around them. They
+ * are taken BATCH at a time: first every one's bytes and hash, asking the
+ * processor for its index slot (and then for the arena entry that slot
+ * points to), so that the cache misses of a batch overlap; then in order. */
+#define BATCH 32
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 static int store_all(Table *t, PyObject *succs, long long sid, Graph *g) {
     Py_ssize_t n = PyList_GET_SIZE(succs), edges = 0;
     int32_t parent = (int32_t)sid;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (to_bytes(t, PyList_GET_ITEM(succs, k)) < 0) return -1;
-        uint64_t h = hash_bytes(t->buf, t->nbytes);
-        uint64_t j = lookup(t, h);
-        if (t->index[j]) {
-            if (g->edges != Py_None) {
-                uint32_t r = t->index[j] - 1;
-                unsigned char e[4] = {r & 255, (r >> 8) & 255, (r >> 16) & 255, r >> 24};
-                if (append_bytes(g->edges, e, g->width) < 0) return -1;
-                edges++;
+    uint64_t hashes[BATCH];
+    if (!t->batch) {
+        t->batch = PyMem_Malloc((size_t)t->nbytes * BATCH);
+        if (!t->batch) { PyErr_NoMemory(); return -1; }
+    }
+    for (Py_ssize_t base = 0; base < n; base += BATCH) {
+        Py_ssize_t m = n - base < BATCH ? n - base : BATCH;
+        uint64_t mask = t->capacity - 1;
+        for (Py_ssize_t k = 0; k < m; k++) {
+            unsigned char *key = t->batch + k * t->nbytes;
+            if (bytes_at(t, PyList_GET_ITEM(succs, base + k), key) < 0) return -1;
+            hashes[k] = hash_bytes(key, t->nbytes);
+            uint64_t j = (hashes[k] >> 7) & mask;
+            PREFETCH(t->index + j);
+            PREFETCH(t->tags + j);
+        }
+        for (Py_ssize_t k = 0; k < m; k++) {
+            uint64_t j = (hashes[k] >> 7) & mask;
+            if (t->index[j] && t->tags[j] == TAG(hashes[k]))
+                PREFETCH(entry(t, t->index[j] - 1));
+        }
+        for (Py_ssize_t k = 0; k < m; k++) {
+            unsigned char *key = t->batch + k * t->nbytes;
+            uint64_t h = hashes[k], j = lookup_key(t, key, h);
+            if (t->index[j]) {
+                if (g->edges != Py_None) {
+                    uint32_t r = t->index[j] - 1;
+                    unsigned char e[4] = {r & 255, (r >> 8) & 255, (r >> 16) & 255, r >> 24};
+                    if (append_bytes(g->edges, e, g->width) < 0) return -1;
+                    edges++;
+                }
+                continue;
             }
-            continue;
+            uint64_t new = t->count;
+            if (insert_key(t, j, key, h) < 0) return -1;
+            if (append_bytes(g->next, key, t->nbytes) < 0) return -1;
+            if (append_bytes(g->parents, &parent, 4) < 0) return -1;
+            if (g->fresh != Py_None && PyList_Append(g->fresh, PyList_GET_ITEM(succs, base + k)) < 0) return -1;
+            if (g->edges != Py_None && new == g->wide_from && g->width == 3 && widen_edges(g) < 0) return -1;
         }
-        if (t->count >= 0xfffffffeULL || t->count >= 0x7fffffffULL) {
-            PyErr_SetString(PyExc_OverflowError, "more than 2**31 - 1 states");
-            return -1;
-        }
-        uint64_t new = t->count;
-        if (arena_room(t) < 0) return -1;
-        memcpy(entry(t, new), t->exact ? (void *)t->buf : (void *)&h, (size_t)t->width);
-        t->index[j] = (uint32_t)(new + 1);
-        t->count++;
-        if (t->count * 4 >= t->capacity * 3 && grow(t) < 0) return -1;
-        if (append_bytes(g->next, t->buf, t->nbytes) < 0) return -1;
-        if (append_bytes(g->parents, &parent, 4) < 0) return -1;
-        if (g->fresh != Py_None && PyList_Append(g->fresh, PyList_GET_ITEM(succs, k)) < 0) return -1;
-        if (g->edges != Py_None && new == g->wide_from && g->width == 3 && widen_edges(g) < 0) return -1;
     }
     if (g->edges != Py_None) {
         unsigned char count = edges < 255 ? (unsigned char)edges : 255;
@@ -360,8 +413,9 @@ static int Table_init(Table *t, PyObject *args, PyObject *kwds) {
     t->count = 0; t->capacity = 1024;
     t->buf = PyMem_Malloc((size_t)nbytes);
     t->index = PyMem_Calloc(t->capacity, sizeof(uint32_t));
-    t->arena = NULL; t->arena_cap = 0;
-    if (!t->buf || !t->index) {
+    t->tags = PyMem_Calloc(t->capacity, sizeof(uint16_t));
+    t->arena = NULL; t->arena_cap = 0; t->batch = NULL;
+    if (!t->buf || !t->index || !t->tags) {
         PyErr_NoMemory();
         return -1;
     }
@@ -369,7 +423,8 @@ static int Table_init(Table *t, PyObject *args, PyObject *kwds) {
 }
 
 static void Table_dealloc(Table *t) {
-    PyMem_Free(t->buf); PyMem_Free(t->index); PyMem_Free(t->arena);
+    PyMem_Free(t->buf); PyMem_Free(t->index); PyMem_Free(t->tags); PyMem_Free(t->arena);
+    PyMem_Free(t->batch);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
