@@ -76,7 +76,7 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
     threads = [(t, leaf.offset, leaf.group.mask, th.end, model.guards[t], model.steppers[t], th.chooses,
                 marks_row)
                for (t, th), leaf, marks_row in zip(enumerate(program.threads), model.pc_leaves,
-                                                   (tuple(bytearray(th.end + 2) for _ in range(th.end + 1))
+                                                   (tuple([0] * (th.end + 2) for _ in range(th.end + 1))
                                                     for th in program.threads))]
     marks = tuple(row[7] for row in threads)
     fast_invariants = model.fast_invariants

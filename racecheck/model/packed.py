@@ -250,8 +250,8 @@ class PackedModel:
             except NotInlined:
                 return lines + [f"{pad}x_ = F{t}[{pc}](s_)", f"{pad}K{t}_{pc}[x_ >> {shift} & {mask}] = 1",
                                 f"{pad}o_.append(x_)"]
-        read = f"lo_ >> {shift} & {mask}" if shift else f"lo_ & {mask}"
-        return [f"    p_ = {read}"] + dispatch(list(range(thread.end)), "    ", arm)
+        # p_: the pc in place (pc << shift), which saves a shift
+        return [f"    p_ = lo_ & {mask << shift}"] + dispatch(list(range(thread.end)), "    ", arm, shift)
 
     def _properties(self, props, what: str) -> tuple:
         if not props:

@@ -7,17 +7,18 @@ this module pastes their bodies into one function instead::
 
     def expand(s_):
         o_ = []
-        p_ = s_ >> 40 & 3                 # thread 0's pc
+        lo_ = s_ & 1023                   # the pcs (in the lowest bits)
+        p_ = lo_ & 3                      # thread 0's pc, in place
         if p_ == 0:
             if <await of pc 0>:
                 x_ = s_
                 <body of a0, s renamed x_; each `return s & K | C`
-                 (the pc after, q = C >> 40) becomes:>
+                 (the pc after, q = C) becomes:>
                 K0_0[q] = 1               # the transition 0 -> q was run
                 o_.append(x_ & K | C)
         elif p_ == 1:
             ...
-        p_ = ...                          # thread 1, and so on
+        p_ = lo_ & 12                     # thread 1 (pc 1 is 4), and so on
         return o_
 
 A ``return`` inside an ``if`` takes the statements after the ``if`` into
@@ -210,14 +211,15 @@ def guard_test(source: str) -> tuple:
     return [line for n in body[:-1] for line in ast.unparse(n).splitlines()], ast.unparse(body[-1].value)
 
 
-def dispatch(pcs: list, pad: str, arm) -> list:
-    """``if p_ == pc: arm(pc)`` over ``pcs`` (sorted), by halves when many."""
+def dispatch(pcs: list, pad: str, arm, shift: int = 0) -> list:
+    """``if p_ == pc << shift: arm(pc)`` over ``pcs`` (sorted), by halves
+    when many."""
     if len(pcs) > 4:
         half = len(pcs) // 2
-        return ([f"{pad}if p_ < {pcs[half]}:"] + dispatch(pcs[:half], pad + "    ", arm)
-                + [f"{pad}else:"] + dispatch(pcs[half:], pad + "    ", arm))
+        return ([f"{pad}if p_ < {pcs[half] << shift}:"] + dispatch(pcs[:half], pad + "    ", arm, shift)
+                + [f"{pad}else:"] + dispatch(pcs[half:], pad + "    ", arm, shift))
     lines = []
     for k, pc in enumerate(pcs):
-        lines.append(f"{pad}{'if' if k == 0 else 'elif'} p_ == {pc}:")
+        lines.append(f"{pad}{'if' if k == 0 else 'elif'} p_ == {pc << shift}:")
         lines += arm(pc, pad + "    ")
     return lines
