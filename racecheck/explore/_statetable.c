@@ -7,10 +7,10 @@
  * Per state, an arena keeps by number either the state's bytes (exact) or
  * its 64-bit fingerprint (compact: hash compaction, two states with one
  * fingerprint are taken for one). The open-addressing index holds only
- * numbers (4 bytes a slot) and 16 bits of each state's hash (2 bytes a
- * slot: a probe passes other states without reading the arena), and grows
- * at 3/4 full, rehashing from the arena, so that growing never holds two
- * copies of anything but the index.
+ * numbers (4 bytes a slot) and, exact tables, 16 bits of each state's hash
+ * (2 bytes a slot: a probe passes other states without reading the arena),
+ * and grows at 3/4 full, rehashing from the arena, so that growing never
+ * holds two copies of anything but the index.
  *
  * The hash is a fixed function of the state's bytes (no per-process seed),
  * so a run numbers states and collides the same way every time.
@@ -28,7 +28,8 @@ typedef struct {
     uint64_t count;
     uint64_t capacity;           /* index slots, a power of two */
     uint32_t *index;             /* number + 1 per slot; 0: empty */
-    uint16_t *tags;              /* per slot, 16 bits of its state's hash (see TAG) */
+    uint16_t *tags;              /* exact tables: per slot, 16 bits of its state's hash
+                                    (see TAG); compact ones: NULL */
     unsigned char *arena;        /* width bytes per state, by number */
     uint64_t arena_cap;          /* states the arena has room for */
     unsigned char *buf;          /* one state's bytes */
@@ -92,8 +93,8 @@ static uint64_t stored_hash(Table *t, uint64_t sid) {
 static int grow(Table *t) {
     uint64_t cap = t->capacity * 2, mask = cap - 1;
     uint32_t *index = PyMem_Calloc(cap, sizeof(uint32_t));
-    uint16_t *tags = PyMem_Calloc(cap, sizeof(uint16_t));
-    if (!index || !tags) {
+    uint16_t *tags = t->tags ? PyMem_Calloc(cap, sizeof(uint16_t)) : NULL;
+    if (!index || (t->tags && !tags)) {
         PyMem_Free(index); PyMem_Free(tags);
         PyErr_NoMemory();
         return -1;
@@ -102,7 +103,7 @@ static int grow(Table *t) {
         uint64_t h = stored_hash(t, sid), j = (h >> 7) & mask;
         while (index[j]) j = (j + 1) & mask;
         index[j] = (uint32_t)(sid + 1);
-        tags[j] = TAG(h);
+        if (tags) tags[j] = TAG(h);
     }
     PyMem_Free(t->index); PyMem_Free(t->tags);
     t->index = index; t->tags = tags; t->capacity = cap;
@@ -123,7 +124,7 @@ static uint64_t lookup_key(Table *t, const unsigned char *key, uint64_t h) {
     uint64_t mask = t->capacity - 1, j = (h >> 7) & mask;
     uint16_t tag = TAG(h);
     while (t->index[j]) {
-        if (t->tags[j] == tag) {
+        if (!t->tags || t->tags[j] == tag) {
             unsigned char *e = entry(t, t->index[j] - 1);
             if (t->exact ? memcmp(e, key, (size_t)t->nbytes) == 0 : memcmp(e, &h, 8) == 0)
                 return j;
@@ -145,7 +146,7 @@ static int insert_key(Table *t, uint64_t j, const unsigned char *key, uint64_t h
     if (arena_room(t) < 0) return -1;
     memcpy(entry(t, sid), t->exact ? (const void *)key : (const void *)&h, (size_t)t->width);
     t->index[j] = (uint32_t)(sid + 1);
-    t->tags[j] = TAG(h);
+    if (t->tags) t->tags[j] = TAG(h);
     t->count++;
     if (t->count * 4 >= t->capacity * 3 && grow(t) < 0) return -1;
     return 0;
@@ -252,11 +253,11 @@ static int store_all(Table *t, PyObject *succs, long long sid, Graph *g) {
             hashes[k] = hash_bytes(key, t->nbytes);
             uint64_t j = (hashes[k] >> 7) & mask;
             PREFETCH(t->index + j);
-            PREFETCH(t->tags + j);
+            if (t->tags) PREFETCH(t->tags + j);
         }
         for (Py_ssize_t k = 0; k < m; k++) {
             uint64_t j = (hashes[k] >> 7) & mask;
-            if (t->index[j] && t->tags[j] == TAG(hashes[k]))
+            if (t->index[j] && (!t->tags || t->tags[j] == TAG(hashes[k])))
                 PREFETCH(entry(t, t->index[j] - 1));
         }
         for (Py_ssize_t k = 0; k < m; k++) {
@@ -413,9 +414,11 @@ static int Table_init(Table *t, PyObject *args, PyObject *kwds) {
     t->count = 0; t->capacity = 1024;
     t->buf = PyMem_Malloc((size_t)nbytes);
     t->index = PyMem_Calloc(t->capacity, sizeof(uint32_t));
-    t->tags = PyMem_Calloc(t->capacity, sizeof(uint16_t));
+    /* a compact table keeps no tags: a fingerprint is as cheap to compare,
+     * and it is the table that must stay small */
+    t->tags = exact ? PyMem_Calloc(t->capacity, sizeof(uint16_t)) : NULL;
     t->arena = NULL; t->arena_cap = 0; t->batch = NULL;
-    if (!t->buf || !t->index || !t->tags) {
+    if (!t->buf || !t->index || (exact && !t->tags)) {
         PyErr_NoMemory();
         return -1;
     }
