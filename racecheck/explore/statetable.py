@@ -8,11 +8,12 @@ tables). ``store`` numbers a state's successors and appends the graph the
 search keeps around them (the next level, parents, edges);
 ``expand_level`` runs the search's inner loop over a level, calling the
 generated ``expand`` per state, so that a plain state costs no Python
-bytecode outside ``expand``. The compiled table (``_statetable.c``) keeps an exact state in
-``nbytes`` bytes plus about 11 bytes of index, a compact one (hash
-compaction) in about 17 bytes of 64-bit fingerprint and index. Without a C
-compiler at install time, ``PyTable`` does the same with a dict and a
-list: the same numbers, several times the memory.
+bytecode outside ``expand``. The compiled table (``_statetable.c``) keeps
+an exact state in ``nbytes`` bytes plus 6 to 16 bytes of index (its
+number and a 16-bit tag of its hash), a compact one (hash compaction) in
+about 17 bytes of 64-bit fingerprint and index. Without a C compiler at
+install time, ``PyTable`` does the same with a dict and a list: the same
+numbers, several times the memory.
 
 Fingerprints are a fixed function of the state's bytes, the same in every
 process; ``fingerprint`` is the compiled table's function written again
