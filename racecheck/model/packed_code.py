@@ -13,6 +13,7 @@ the interpreter instead.
 from __future__ import annotations
 
 import ast
+import copy
 
 from racecheck.model import runtime
 from racecheck.model.compile import Names, Unit, _reset
@@ -56,7 +57,12 @@ class PackedUnit(Unit):
         self.full = (1 << layout.bits) - 1     # masks are positive: a state has no bit past it
 
     # -- functions ----------------------------------------------------------
+    def guard(self, fname: str, code) -> None:
+        self._whole = code.tree
+        super().guard(fname, code)
+
     def action(self, fname: str, code, nxt: int, ret: int, traced: bool = False) -> None:
+        self._whole = code.tree if code is not None else None
         lines = [f"def {fname}(s, _ch=None):"]
         if code is not None and _reset(code.tree):
             lines.append(_reset(code.tree).rstrip("\n"))
@@ -66,6 +72,7 @@ class PackedUnit(Unit):
         self.chunks.append("\n".join(lines) + "\n")
 
     def branch(self, fname: str, code, then: int, orelse: int, traced: bool = False) -> None:
+        self._whole = code.tree
         test = self.expr(code.tree.body, "s")
         if _reset(code.tree.body):
             test = f"(_work.__setitem__(0, 0) or {test})"
@@ -237,6 +244,10 @@ class PackedUnit(Unit):
     def expr(self, node, sv: str, bound: frozenset = frozenset(), lazy: bool = False) -> str:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and self._is_int(node, bound):
             return f"({self.expr(node.left, 's', bound)} + {self.expr(node.right, 's', bound)})"
+        if isinstance(node, ast.Call):
+            unrolled = self._unrolled(node, bound)
+            if unrolled is not None:
+                return unrolled
         access = self._state_access(node, bound)
         if access is not None:
             where, base, rest = access
@@ -248,6 +259,39 @@ class PackedUnit(Unit):
                     code = f"_geti({code}, {self.expr(acc.slice, 's', bound)})"
             return code
         return super().expr(node, "s", bound, lazy)
+
+    def _unrolled(self, node, bound):
+        """``all(E(p) for p in L)`` (or ``any``) over a list ``L`` of the
+        state laid out element by element, as ``E(L[0]) and E(L[1]) and
+        ...``: each element read in place, none decoded. Python's order
+        and short-circuit; errors raise as they would. Only where the code
+        counts no other work (``runtime.counted`` would count these items
+        towards a limit this form does not check), else None."""
+        if not (isinstance(node.func, ast.Name) and node.func.id in ("all", "any") and len(node.args) == 1
+                and not node.keywords and isinstance(node.args[0], ast.GeneratorExp)):
+            return None
+        gen = node.args[0]
+        if len(gen.generators) != 1:
+            return None
+        loop = gen.generators[0]
+        if loop.ifs or loop.is_async or not isinstance(loop.target, ast.Name):
+            return None
+        access = self._state_access(loop.iter, bound)
+        if access is None or access[2] or type(access[0]) is not ListNode or access[0].length > _UNROLL:
+            return None
+        if _spending(getattr(self, "_whole", None)) != 1:
+            return None
+        if any(isinstance(n, _SCOPES) for n in ast.walk(gen.elt)):
+            return None
+        name = loop.target.id
+        items = []
+        for i in range(access[0].length):
+            elt = _Substitute(name, loop.iter, i).visit(copy.deepcopy(gen.elt))
+            items.append(self.expr(elt, "s", bound))
+        if not items:
+            return "True" if node.func.id == "all" else "False"
+        word = " and " if node.func.id == "all" else " or "
+        return f"(True if ({word.join(items)}) else False)"
 
     def _resolve(self, name: str, chain: list, bound, lines, pad: str, tmp: str):
         """``(node, base, rest)``: the node a chain of accessors reaches
@@ -358,6 +402,33 @@ class PackedUnit(Unit):
             exec(compile(f"def {fname}(x):\n    return {body}\n", "<racecheck packed>", "exec"), namespace)
             self.namespace[fname] = namespace[fname]
         return f"{fname}(s >> {base})" if base != "0" else f"{fname}(s)"
+
+
+_UNROLL = 64            # elements of a list an all()/any() is unrolled over, at most
+_SCOPES = (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.Lambda)
+
+
+def _spending(tree) -> int:
+    """How many pieces of ``tree`` may count work (model.runtime): loops,
+    range(), sum(), + and * (on lists); a large number for no tree."""
+    if tree is None:
+        return 1 << 30
+    return sum(1 for n in ast.walk(tree)
+               if isinstance(n, _SCOPES) or isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Mult))
+               or isinstance(n, ast.Call) and getattr(n.func, "id", None) in ("range", "sum"))
+
+
+class _Substitute(ast.NodeTransformer):
+    """Replace the loop variable ``name`` by ``iterable[index]``."""
+
+    def __init__(self, name: str, iterable, index: int):
+        self.name, self.iterable, self.index = name, iterable, index
+
+    def visit_Name(self, node):
+        if node.id != self.name:
+            return node
+        return ast.copy_location(ast.Subscript(value=copy.deepcopy(self.iterable), slice=ast.Constant(self.index),
+                                               ctx=ast.Load()), node)
 
 
 def _scalar_literal(src: str) -> bool:
