@@ -308,11 +308,16 @@ class PackedUnit(Unit):
                     node = node.elem
                     continue
                 index = self.expr(acc.slice, "s", bound)
-                if lines is not None:
-                    lines.append(f"{pad}{tmp}{j} = _ix({index}, {node.length})")
-                    index = f"{tmp}{j}"
+                if self._is_field(acc.slice, bound):
+                    # a field's int is never negative: in range, it is
+                    # itself; past the end, the tuple raises
+                    self.namespace[f"_IX{node.length}"] = tuple(range(node.length))
+                    index = f"_IX{node.length}[{index}]"
                 else:
                     index = f"_ix({index}, {node.length})"
+                if lines is not None:
+                    lines.append(f"{pad}{tmp}{j} = {index}")
+                    index = f"{tmp}{j}"
                 at = _plus(base, node.offset)
                 base = f"({at} + {node.stride} * {index})" if node.stride != 1 else f"({at} + {index})"
                 node = node.elem
@@ -351,6 +356,11 @@ class PackedUnit(Unit):
             if type(left) is int and type(right) is int:
                 return left + right if isinstance(node.op, ast.Add) else left - right
         return None
+
+    def _is_field(self, node, bound) -> bool:
+        """Is ``node`` an int field read from the state (so never negative)?"""
+        access = self._state_access(node, bound)
+        return access is not None and not access[2] and type(access[0]) is Leaf and access[0].group.kind == "int"
 
     def _int_bound(self, node):
         """The largest value ``node`` can have when it is an int field
