@@ -206,7 +206,7 @@ class PackedModel:
         inline = names is not None
         if not inline:
             names = {"__builtins__": {}}
-        lines = ["def expand(s_):", "    o_ = []", f"    lo_ = s_ & {(1 << self.layout.pc_bits) - 1}"]
+        lines = ["def expand(s_):", "    o_ = []", f"    lo_ = s_ & {(1 << self.layout.pc_width) - 1}"]
         for t, thread in enumerate(self.program.threads):
             if thread.end:
                 lines += self._expand_thread(t, thread, marks, names, inline)

@@ -6,7 +6,8 @@ a ``RecordNode``, every atom a ``Leaf``: a run of bits at a fixed shift.
 Leaves of the same position in every element of a list (``a[*]``,
 ``folio[*].locked``) form one *group* and share its encoding, so that an
 element picked by an index read from the state is found by arithmetic:
-element ``i`` starts ``i * stride`` bits after element 0.
+element ``i`` starts ``i * stride`` bits after element 0. The threads'
+pcs come first, in the lowest bits (every state's successors read them all).
 
 Encodings, per group:
 
@@ -133,7 +134,7 @@ class Layout:
         for k in sorted(pc_ends):
             pcs[k] = Leaf(self._group((k,), "pc", max(1, pc_ends[k].bit_length())), offset)
             offset += pcs[k].size
-        self.pc_bits = offset
+        self.pc_width = offset          # bits the pcs take, from bit 0
         for k, values in enumerate(zip(*initial)):
             node = pcs.get(k)
             if node is None:
