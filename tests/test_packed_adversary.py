@@ -219,6 +219,87 @@ CORNERS = {
 }
 
 
+# code the generated expand pastes in (model.packed_inline) or unrolls
+# (all()/any() over a list laid out in place: model.packed_code)
+PASTED = {
+    # returns inside ifs, a chain of local-only steps longer than the part
+    # pasted in place, an if with no return before a return
+    "chain-returns": ("{n: 0, l: [0, 0]}", """\
+        - step: l1
+          do: |
+            if x > 1:
+                x = x - 1
+                return
+            x = x + 2
+        - step: l2
+          do: x = x + 1
+        - step: l3
+          do: |
+            if x == 3:
+                x = 0
+            x = x + 1
+        - step: l4
+          do: x = x * 1
+        - step: l5
+          do: x = x + 0
+        - step: w
+          do: |
+            n = x
+            if n > 3:
+                return
+            l[n % 2] = n
+        """, ""),
+    # all() and any() over records, as invariants, guards and values; an
+    # element that fails, one left unread by short-circuit
+    "unrolled": ("{l: [{v: 1, w: 0}, {v: 2, w: 1}, {v: 3, w: 2}], f: false}", """\
+        - step: w1
+          await: any(p.w == 1 for p in l)
+          do: l[1].v = 0
+        - step: w2
+          do: f = all(p.v > 0 or p.w > 5 for p in l)
+        - step: w3
+          do: l[0].w = 1 if any(p.v == 0 or 6 // p.v > 10 for p in l) else 7
+        - step: w4
+          do: l[2].v = 0
+        """, "invariants:\n  a: all(p.w < 7 for p in l)\n  b: any(p.v == 3 or 1 // p.v == 0 for p in l)\n"),
+    # strings written and compared, a bool copied from a bool and from not
+    "strings-bools": ("{s: a, b: false, c: true, r: [{t: x, on: false}]}", """\
+        - step: w1
+          do: |
+            s = 'b'
+            r[0].t = 'y'
+        - step: w2
+          do: |
+            b = c
+            r[0].on = not b
+        - step: w3
+          await: s == 'b' and r[0].t != 'x'
+          do: s = 'c'
+        """, "invariants:\n  on: not r[0].on or s != 'c'\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PASTED))
+def test_pasted_and_unrolled_code_agree(name):
+    state, steps, extra = PASTED[name]
+    _all_agree(_scenario(state, steps, extra))
+    _all_agree(_scenario(state, steps, extra), hash_compact=True)
+
+
+def test_the_corners_are_pasted_in():
+    """The scenarios above exercise the pasted code, not the calls it
+    falls back on: no step of thread a is called from expand."""
+    for name in ("chain-returns", "unrolled"):
+        state, steps, extra = PASTED[name]
+        scenario = _scenario(state, steps, extra)
+        model = PackedModel(Program(scenario, scenario.variants[0], check_accesses=False))
+        marks = tuple(tuple([0] * (t.end + 2) for _ in range(t.end + 1)) for t in model.program.threads)
+        source = model.expander(marks).source
+        assert "F0[" not in source and "G0_" not in source
+    invariant = PackedModel(Program(scenario, scenario.variants[0], check_accesses=False)).fast_invariants[0]
+    assert "for" not in invariant.__globals__["__source__"]
+
+
 @pytest.mark.parametrize("name", sorted(CORNERS))
 def test_corners_agree(name):
     state, steps = CORNERS[name]

@@ -7,8 +7,10 @@
  * Per state, an arena keeps by number either the state's bytes (exact) or
  * its 64-bit fingerprint (compact: hash compaction, two states with one
  * fingerprint are taken for one). The open-addressing index holds only
- * numbers (4 bytes a slot) and grows at 3/4 full, rehashing from the arena,
- * so that growing never holds two copies of anything but the index.
+ * numbers (4 bytes a slot) and, exact tables, 16 bits of each state's hash
+ * (2 bytes a slot: a probe passes other states without reading the arena),
+ * and grows at 3/4 full, rehashing from the arena, so that growing never
+ * holds two copies of anything but the index.
  *
  * The hash is a fixed function of the state's bytes (no per-process seed),
  * so a run numbers states and collides the same way every time.
@@ -26,10 +28,17 @@ typedef struct {
     uint64_t count;
     uint64_t capacity;           /* index slots, a power of two */
     uint32_t *index;             /* number + 1 per slot; 0: empty */
+    uint16_t *tags;              /* exact tables: per slot, 16 bits of its state's hash
+                                    (see TAG); compact ones: NULL */
     unsigned char *arena;        /* width bytes per state, by number */
     uint64_t arena_cap;          /* states the arena has room for */
     unsigned char *buf;          /* one state's bytes */
+    unsigned char *batch;        /* BATCH states' bytes (store_all), or NULL */
 } Table;
+
+/* 16 bits of the hash the slot number is not taken from: a probe meets a
+ * state of another tag without reading the arena (a cache miss). */
+#define TAG(h) ((uint16_t)((h) >> 48))
 
 static uint64_t mix(uint64_t x) {
     x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ULL;
@@ -54,17 +63,20 @@ static uint64_t hash_bytes(const unsigned char *p, Py_ssize_t n) {
     return mix(h);
 }
 
-static int to_bytes(Table *t, PyObject *key) {
+/* The state `key` in nbytes bytes at `out`. */
+static int bytes_at(Table *t, PyObject *key, unsigned char *out) {
     if (!PyLong_Check(key)) {
         PyErr_SetString(PyExc_TypeError, "a state is an int");
         return -1;
     }
 #if PY_VERSION_HEX >= 0x030D0000
-    return _PyLong_AsByteArray((PyLongObject *)key, t->buf, (size_t)t->nbytes, 1, 0, 1);
+    return _PyLong_AsByteArray((PyLongObject *)key, out, (size_t)t->nbytes, 1, 0, 1);
 #else
-    return _PyLong_AsByteArray((PyLongObject *)key, t->buf, (size_t)t->nbytes, 1, 0);
+    return _PyLong_AsByteArray((PyLongObject *)key, out, (size_t)t->nbytes, 1, 0);
 #endif
 }
+
+static int to_bytes(Table *t, PyObject *key) { return bytes_at(t, key, t->buf); }
 
 static unsigned char *entry(Table *t, uint64_t sid) {
     return t->arena + sid * (uint64_t)t->width;
@@ -81,14 +93,20 @@ static uint64_t stored_hash(Table *t, uint64_t sid) {
 static int grow(Table *t) {
     uint64_t cap = t->capacity * 2, mask = cap - 1;
     uint32_t *index = PyMem_Calloc(cap, sizeof(uint32_t));
-    if (!index) { PyErr_NoMemory(); return -1; }
+    uint16_t *tags = t->tags ? PyMem_Calloc(cap, sizeof(uint16_t)) : NULL;
+    if (!index || (t->tags && !tags)) {
+        PyMem_Free(index); PyMem_Free(tags);
+        PyErr_NoMemory();
+        return -1;
+    }
     for (uint64_t sid = 0; sid < t->count; sid++) {
-        uint64_t j = (stored_hash(t, sid) >> 7) & mask;
+        uint64_t h = stored_hash(t, sid), j = (h >> 7) & mask;
         while (index[j]) j = (j + 1) & mask;
         index[j] = (uint32_t)(sid + 1);
+        if (tags) tags[j] = TAG(h);
     }
-    PyMem_Free(t->index);
-    t->index = index; t->capacity = cap;
+    PyMem_Free(t->index); PyMem_Free(t->tags);
+    t->index = index; t->tags = tags; t->capacity = cap;
     return 0;
 }
 
@@ -101,16 +119,37 @@ static int arena_room(Table *t) {
     return 0;
 }
 
-/* The slot of the state in t->buf (hash h): its own, or the empty one it would take. */
-static uint64_t lookup(Table *t, uint64_t h) {
+/* The slot of the state `key` (hash h): its own, or the empty one it would take. */
+static uint64_t lookup_key(Table *t, const unsigned char *key, uint64_t h) {
     uint64_t mask = t->capacity - 1, j = (h >> 7) & mask;
+    uint16_t tag = TAG(h);
     while (t->index[j]) {
-        unsigned char *e = entry(t, t->index[j] - 1);
-        if (t->exact ? memcmp(e, t->buf, (size_t)t->nbytes) == 0 : memcmp(e, &h, 8) == 0)
-            return j;
+        if (!t->tags || t->tags[j] == tag) {
+            unsigned char *e = entry(t, t->index[j] - 1);
+            if (t->exact ? memcmp(e, key, (size_t)t->nbytes) == 0 : memcmp(e, &h, 8) == 0)
+                return j;
+        }
         j = (j + 1) & mask;
     }
     return j;
+}
+
+static uint64_t lookup(Table *t, uint64_t h) { return lookup_key(t, t->buf, h); }
+
+/* Number the state `key` (hash h), new, in the empty slot j. */
+static int insert_key(Table *t, uint64_t j, const unsigned char *key, uint64_t h) {
+    if (t->count >= 0x7fffffffULL) {
+        PyErr_SetString(PyExc_OverflowError, "more than 2**31 - 1 states");
+        return -1;
+    }
+    uint64_t sid = t->count;
+    if (arena_room(t) < 0) return -1;
+    memcpy(entry(t, sid), t->exact ? (const void *)key : (const void *)&h, (size_t)t->width);
+    t->index[j] = (uint32_t)(sid + 1);
+    if (t->tags) t->tags[j] = TAG(h);
+    t->count++;
+    if (t->count * 4 >= t->capacity * 3 && grow(t) < 0) return -1;
+    return 0;
 }
 
 /* find(state) -> its number, or -1 */
@@ -126,17 +165,223 @@ static PyObject *Table_add(Table *t, PyObject *key) {
     uint64_t h = hash_bytes(t->buf, t->nbytes);
     uint64_t j = lookup(t, h);
     if (t->index[j]) return PyLong_FromUnsignedLong(t->index[j] - 1);
-    if (t->count >= 0xfffffffeULL) {
-        PyErr_SetString(PyExc_OverflowError, "more than 2**32 - 2 states");
+    uint64_t sid = t->count;
+    if (insert_key(t, j, t->buf, h) < 0) return NULL;
+    return PyLong_FromLongLong(-1 - (long long)sid);
+}
+
+/* -- storing successors (the packed search's inner loop) --------------------
+ *
+ * The graph a search keeps beside the table, all appended to in order:
+ *   next    bytearray, the new states' bytes (the next level)
+ *   parents bytearray, per new state its parent's number (native int32)
+ *   fresh   list or None: the new states themselves (to be checked)
+ *   edges   bytearray or None: per successor seen before, its number in
+ *           `width` bytes (3, or 4 once the table holds `wide_from` states)
+ *   outs    bytearray or None (with edges): per state expanded, how many
+ *           edges it stored, 255 for 255 or more (then `many[sid]` = count)
+ */
+typedef struct {
+    PyObject *next, *parents, *fresh, *edges, *outs, *many;
+    int width;
+    uint64_t wide_from;
+} Graph;
+
+static int parse_graph(PyObject *const *args, Graph *g) {
+    g->next = args[0]; g->parents = args[1]; g->fresh = args[2];
+    g->edges = args[3]; g->outs = args[5]; g->many = args[6];
+    long width = PyLong_AsLong(args[4]);
+    unsigned long long wide_from = PyLong_AsUnsignedLongLong(args[7]);
+    if (PyErr_Occurred()) return -1;
+    if (!PyByteArray_Check(g->next) || !PyByteArray_Check(g->parents)
+            || (g->fresh != Py_None && !PyList_Check(g->fresh))
+            || (g->edges != Py_None && (!PyByteArray_Check(g->edges) || !PyByteArray_Check(g->outs)
+                                        || !PyDict_Check(g->many)))
+            || (width != 3 && width != 4)) {
+        PyErr_SetString(PyExc_TypeError, "bad graph arguments");
+        return -1;
+    }
+    g->width = (int)width; g->wide_from = wide_from;
+    return 0;
+}
+
+static int append_bytes(PyObject *array, const void *data, Py_ssize_t n) {
+    Py_ssize_t len = PyByteArray_GET_SIZE(array);
+    if (PyByteArray_Resize(array, len + n) < 0) return -1;
+    memcpy(PyByteArray_AS_STRING(array) + len, data, (size_t)n);
+    return 0;
+}
+
+/* Edges of 3 bytes become edges of 4, in place. */
+static int widen_edges(Graph *g) {
+    Py_ssize_t n = PyByteArray_GET_SIZE(g->edges) / 3;
+    if (PyByteArray_Resize(g->edges, n * 4) < 0) return -1;
+    unsigned char *e = (unsigned char *)PyByteArray_AS_STRING(g->edges);
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        unsigned char b0 = e[3 * k], b1 = e[3 * k + 1], b2 = e[3 * k + 2];
+        e[4 * k] = b0; e[4 * k + 1] = b1; e[4 * k + 2] = b2; e[4 * k + 3] = 0;
+    }
+    g->width = 4;
+    return 0;
+}
+
+/* Number the successors of state `sid`, store the graph around them. They
+ * are taken BATCH at a time: first every one's bytes and hash, asking the
+ * processor for its index slot (and then for the arena entry that slot
+ * points to), so that the cache misses of a batch overlap; then in order. */
+#define BATCH 32
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+static int store_all(Table *t, PyObject *succs, long long sid, Graph *g) {
+    Py_ssize_t n = PyList_GET_SIZE(succs), edges = 0;
+    int32_t parent = (int32_t)sid;
+    uint64_t hashes[BATCH];
+    if (!t->batch) {
+        t->batch = PyMem_Malloc((size_t)t->nbytes * BATCH);
+        if (!t->batch) { PyErr_NoMemory(); return -1; }
+    }
+    for (Py_ssize_t base = 0; base < n; base += BATCH) {
+        Py_ssize_t m = n - base < BATCH ? n - base : BATCH;
+        uint64_t mask = t->capacity - 1;
+        for (Py_ssize_t k = 0; k < m; k++) {
+            unsigned char *key = t->batch + k * t->nbytes;
+            if (bytes_at(t, PyList_GET_ITEM(succs, base + k), key) < 0) return -1;
+            hashes[k] = hash_bytes(key, t->nbytes);
+            uint64_t j = (hashes[k] >> 7) & mask;
+            PREFETCH(t->index + j);
+            if (t->tags) PREFETCH(t->tags + j);
+        }
+        for (Py_ssize_t k = 0; k < m; k++) {
+            uint64_t j = (hashes[k] >> 7) & mask;
+            if (t->index[j] && (!t->tags || t->tags[j] == TAG(hashes[k])))
+                PREFETCH(entry(t, t->index[j] - 1));
+        }
+        for (Py_ssize_t k = 0; k < m; k++) {
+            unsigned char *key = t->batch + k * t->nbytes;
+            uint64_t h = hashes[k], j = lookup_key(t, key, h);
+            if (t->index[j]) {
+                if (g->edges != Py_None) {
+                    uint32_t r = t->index[j] - 1;
+                    unsigned char e[4] = {r & 255, (r >> 8) & 255, (r >> 16) & 255, r >> 24};
+                    if (append_bytes(g->edges, e, g->width) < 0) return -1;
+                    edges++;
+                }
+                continue;
+            }
+            uint64_t new = t->count;
+            if (insert_key(t, j, key, h) < 0) return -1;
+            if (append_bytes(g->next, key, t->nbytes) < 0) return -1;
+            if (append_bytes(g->parents, &parent, 4) < 0) return -1;
+            if (g->fresh != Py_None && PyList_Append(g->fresh, PyList_GET_ITEM(succs, base + k)) < 0) return -1;
+            if (g->edges != Py_None && new == g->wide_from && g->width == 3 && widen_edges(g) < 0) return -1;
+        }
+    }
+    if (g->edges != Py_None) {
+        unsigned char count = edges < 255 ? (unsigned char)edges : 255;
+        if (append_bytes(g->outs, &count, 1) < 0) return -1;
+        if (edges >= 255) {
+            PyObject *key = PyLong_FromLongLong(sid), *value = PyLong_FromSsize_t(edges);
+            int err = !key || !value || PyDict_SetItem(g->many, key, value) < 0;
+            Py_XDECREF(key); Py_XDECREF(value);
+            if (err) return -1;
+        }
+    }
+    return 0;
+}
+
+/* store(succs, sid, next, parents, fresh, edges, width, outs, many, wide_from) -> width */
+static PyObject *Table_store(Table *t, PyObject *const *args, Py_ssize_t nargs) {
+    Graph g;
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "store takes 10 arguments");
         return NULL;
     }
-    uint64_t sid = t->count;
-    if (arena_room(t) < 0) return NULL;
-    memcpy(entry(t, sid), t->exact ? (void *)t->buf : (void *)&h, (size_t)t->width);
-    t->index[j] = (uint32_t)(sid + 1);
-    t->count++;
-    if (t->count * 4 >= t->capacity * 3 && grow(t) < 0) return NULL;
-    return PyLong_FromLongLong(-1 - (long long)sid);
+    if (!PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "successors are a list");
+        return NULL;
+    }
+    long long sid = PyLong_AsLongLong(args[1]);
+    if (PyErr_Occurred() || parse_graph(args + 2, &g) < 0) return NULL;
+    if (store_all(t, args[0], sid, &g) < 0) return NULL;
+    return PyLong_FromLong(g.width);
+}
+
+/* expand_level(expand, level, start, stop, first, next, parents, fresh,
+ *              edges, width, outs, many, wide_from, limit)
+ *   -> (index, transitions, width, status)
+ * Expands the states level[start:stop] (`nbytes` bytes each; the state at
+ * index i is number first + i) with `expand(state) -> [successor, ...]`
+ * and stores their successors. Stops before a state for which expand
+ * raises an Exception or returns no successor (status 1: the caller takes
+ * it the careful way), after a state that leaves the table holding `limit`
+ * states or more (limit >= 0) with a non-empty next level (status 2), or
+ * at `stop` (status 0). */
+static PyObject *Table_expand_level(Table *t, PyObject *const *args, Py_ssize_t nargs) {
+    Graph g;
+    Py_buffer level;
+    if (nargs != 14) {
+        PyErr_SetString(PyExc_TypeError, "expand_level takes 14 arguments");
+        return NULL;
+    }
+    PyObject *expand = args[0];
+    Py_ssize_t start = PyLong_AsSsize_t(args[2]), stop = PyLong_AsSsize_t(args[3]);
+    unsigned long long first = PyLong_AsUnsignedLongLong(args[4]);
+    long long limit = PyLong_AsLongLong(args[13]);
+    if (PyErr_Occurred() || parse_graph(args + 5, &g) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &level, PyBUF_SIMPLE) < 0) return NULL;
+    if (start < 0 || stop * t->nbytes > level.len) {
+        PyBuffer_Release(&level);
+        PyErr_SetString(PyExc_IndexError, "level out of range");
+        return NULL;
+    }
+    const unsigned char *states = level.buf;
+    long long transitions = 0;
+    int status = 0;
+    Py_ssize_t i;
+    for (i = start; i < stop; i++) {
+        PyObject *s = _PyLong_FromByteArray(states + i * t->nbytes, (size_t)t->nbytes, 1, 0);
+        if (!s) goto error;
+        PyObject *succs = PyObject_CallOneArg(expand, s);
+        Py_DECREF(s);
+        if (!succs) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception)) goto error;
+            PyObject *type, *value, *tb;     /* the careful way; drop the traceback */
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (value) PyException_SetTraceback(value, Py_None);
+            Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+            status = 1;
+            break;
+        }
+        if (!PyList_CheckExact(succs) || PyList_GET_SIZE(succs) == 0) {
+            int bad = !PyList_CheckExact(succs);
+            Py_DECREF(succs);
+            if (bad) {
+                PyErr_SetString(PyExc_TypeError, "expand returns a list");
+                goto error;
+            }
+            status = 1;
+            break;
+        }
+        transitions += PyList_GET_SIZE(succs);
+        int err = store_all(t, succs, (long long)first + i, &g);
+        Py_DECREF(succs);
+        if (err < 0) goto error;
+        if (limit >= 0 && t->count >= (unsigned long long)limit && PyByteArray_GET_SIZE(g.next) > 0) {
+            status = 2;
+            i++;
+            break;
+        }
+    }
+    PyBuffer_Release(&level);
+    return Py_BuildValue("nLii", i, transitions, g.width, status);
+error:
+    PyBuffer_Release(&level);
+    return NULL;
 }
 
 /* get(number) -> the state (exact tables only) */
@@ -169,8 +414,11 @@ static int Table_init(Table *t, PyObject *args, PyObject *kwds) {
     t->count = 0; t->capacity = 1024;
     t->buf = PyMem_Malloc((size_t)nbytes);
     t->index = PyMem_Calloc(t->capacity, sizeof(uint32_t));
-    t->arena = NULL; t->arena_cap = 0;
-    if (!t->buf || !t->index) {
+    /* a compact table keeps no tags: a fingerprint is as cheap to compare,
+     * and it is the table that must stay small */
+    t->tags = exact ? PyMem_Calloc(t->capacity, sizeof(uint16_t)) : NULL;
+    t->arena = NULL; t->arena_cap = 0; t->batch = NULL;
+    if (!t->buf || !t->index || (exact && !t->tags)) {
         PyErr_NoMemory();
         return -1;
     }
@@ -178,7 +426,8 @@ static int Table_init(Table *t, PyObject *args, PyObject *kwds) {
 }
 
 static void Table_dealloc(Table *t) {
-    PyMem_Free(t->buf); PyMem_Free(t->index); PyMem_Free(t->arena);
+    PyMem_Free(t->buf); PyMem_Free(t->index); PyMem_Free(t->tags); PyMem_Free(t->arena);
+    PyMem_Free(t->batch);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -186,6 +435,11 @@ static PyMethodDef Table_methods[] = {
     {"add", (PyCFunction)Table_add, METH_O, "add(state) -> number if seen, else -1 - new number"},
     {"find", (PyCFunction)Table_find, METH_O, "find(state) -> number, or -1"},
     {"get", (PyCFunction)Table_get, METH_O, "get(number) -> state (exact tables)"},
+    {"store", (PyCFunction)(void (*)(void))Table_store, METH_FASTCALL,
+     "store(succs, sid, next, parents, fresh, edges, width, outs, many, wide_from) -> width"},
+    {"expand_level", (PyCFunction)(void (*)(void))Table_expand_level, METH_FASTCALL,
+     "expand_level(expand, level, start, stop, first, next, parents, fresh, edges, width, outs, many,"
+     " wide_from, limit) -> (index, transitions, width, status)"},
     {NULL}
 };
 
@@ -204,8 +458,103 @@ static PyTypeObject TableType = {
     .tp_as_sequence = &Table_seq,
 };
 
+/* sweep(parent, out, many, edges, width, can_end, lo, hi, end) -> (changed, end)
+ * One step of the livelock check's backward sweep (explore/packed.py,
+ * _find_livelock) over states hi - 1 down to lo: a state whose stored
+ * edges (the `end` edges before `end`, out[sid] of them, many[sid] when
+ * 255) reach a state marked in can_end is marked, and a marked state
+ * marks its parent. */
+static PyObject *sweep(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_buffer parent, out, edges, can;
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "sweep takes 9 arguments");
+        return NULL;
+    }
+    PyObject *many = args[2];
+    long width = PyLong_AsLong(args[4]);
+    Py_ssize_t lo = PyLong_AsSsize_t(args[6]), hi = PyLong_AsSsize_t(args[7]);
+    Py_ssize_t end = PyLong_AsSsize_t(args[8]);
+    if (PyErr_Occurred()) return NULL;
+    if (!PyDict_Check(many) || (width != 3 && width != 4)) {
+        PyErr_SetString(PyExc_TypeError, "bad sweep arguments");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[0], &parent, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &out, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&parent);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[3], &edges, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&parent); PyBuffer_Release(&out);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[5], &can, PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&parent); PyBuffer_Release(&out); PyBuffer_Release(&edges);
+        return NULL;
+    }
+    const int32_t *up = parent.buf;
+    const unsigned char *counts = out.buf, *to = edges.buf;
+    unsigned char *mark = can.buf;
+    Py_ssize_t states = can.len, nedges = edges.len / width;
+    int changed = 0, bad = lo < 0 || hi > states || hi > out.len || hi * 4 > parent.len || end > nedges;
+    for (Py_ssize_t sid = hi - 1; !bad && sid >= lo; sid--) {
+        Py_ssize_t count = counts[sid];
+        if (count == 255) {
+            PyObject *key = PyLong_FromSsize_t(sid);
+            if (!key) goto error;
+            PyObject *value = PyDict_GetItemWithError(many, key);
+            Py_DECREF(key);
+            if (!value) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "edge count missing");
+                goto error;
+            }
+            count = PyLong_AsSsize_t(value);
+            if (count < 0 && PyErr_Occurred()) goto error;
+        }
+        Py_ssize_t first = end - count;
+        if (first < 0) { bad = 1; break; }
+        if (!mark[sid]) {
+            for (Py_ssize_t k = first; k < end; k++) {
+                const unsigned char *e = to + k * width;
+                uint32_t target = e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16
+                                  | (width == 4 ? (uint32_t)e[3] << 24 : 0);
+                if (target >= (uint32_t)states) { bad = 1; break; }
+                if (mark[target]) {
+                    mark[sid] = 1;
+                    changed = 1;
+                    break;
+                }
+            }
+        }
+        end = first;
+        if (mark[sid]) {
+            int32_t p = up[sid];
+            if (p >= states) { bad = 1; break; }
+            if (p >= 0 && !mark[p]) {
+                mark[p] = 1;
+                changed = 1;
+            }
+        }
+    }
+    PyBuffer_Release(&parent); PyBuffer_Release(&out); PyBuffer_Release(&edges); PyBuffer_Release(&can);
+    if (bad) {
+        PyErr_SetString(PyExc_IndexError, "sweep out of range");
+        return NULL;
+    }
+    return Py_BuildValue("Nn", PyBool_FromLong(changed), end);
+error:
+    PyBuffer_Release(&parent); PyBuffer_Release(&out); PyBuffer_Release(&edges); PyBuffer_Release(&can);
+    return NULL;
+}
+
+static PyMethodDef module_methods[] = {
+    {"sweep", (PyCFunction)(void (*)(void))sweep, METH_FASTCALL,
+     "sweep(parent, out, many, edges, width, can_end, lo, hi, end) -> (changed, end)"},
+    {NULL}
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_statetable", "Compact visited-state tables.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_statetable", "Compact visited-state tables.", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__statetable(void) {

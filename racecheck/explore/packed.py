@@ -41,6 +41,8 @@ from racecheck.model.runtime import Chooser
 _MAX_RELAYOUTS = 200
 _EXACT_RELAYOUTS = 2            # restarts that widen only the groups that did not fit
 _THREE_BYTES = 1 << 24          # the first state number an edge cannot hold in 3 bytes
+_CHUNK = 256                    # states expanded between two looks at the clock
+_SWEEP = 1 << 16                # states of the livelock sweep between two looks at the clock
 
 
 def explore_packed(program, bounds, expect, hash_compact, progress, deadline) -> Exploration:
@@ -74,7 +76,7 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
     threads = [(t, leaf.offset, leaf.group.mask, th.end, model.guards[t], model.steppers[t], th.chooses,
                 marks_row)
                for (t, th), leaf, marks_row in zip(enumerate(program.threads), model.pc_leaves,
-                                                   (tuple(bytearray(th.end + 2) for _ in range(th.end + 1))
+                                                   (tuple([0] * (th.end + 2) for _ in range(th.end + 1))
                                                     for th in program.threads))]
     marks = tuple(row[7] for row in threads)
     fast_invariants = model.fast_invariants
@@ -84,44 +86,50 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
     decode = model.decode
     fast_expand = model.expander(marks)
 
-    table = statetable.table(max(1, (model.layout.bits + 7) // 8), exact=not hash_compact)
-    add = table.add
-    parent = array("i")
-    out = bytearray()                 # per state: how many of its edges are in edge_to (255: see many)
-    many: dict = {}
     nbytes = max(1, (model.layout.bits + 7) // 8)
-    to_bytes, from_bytes = int.to_bytes, int.from_bytes
-    # edges to states found before (the others are parent links), ``width``
-    # bytes each: 3 until there are 2 ** 24 states, then 4
-    edge_to = bytearray()
+    table = statetable.table(nbytes, exact=not hash_compact)
+    # the graph, appended to by the table (statetable): the next level's
+    # states in bytes, per state its parent (native 4-byte ints), and for
+    # the livelock check the edges to states found before (3 bytes each
+    # until there are 2 ** 24 states, then 4) and per expanded state how
+    # many it has (255: see ``many``)
+    parents = bytearray()
+    edge_to = bytearray() if keep_edges else None
+    out = bytearray() if keep_edges else None
+    many: dict = {} if keep_edges else None
     width = 3
+    # the states just found, to be checked, when anything needs a look
+    fresh = [] if fast_invariants or has_finals or keep_edges else None
     terminal = bytearray()
     found = _Found()
     violating = 0
     transitions = 0
 
-    def add_state(s, sid, pid, length):
-        """Number ``sid`` (just given by the table): store and check it."""
-        nonlocal violating, width, stored
-        parent.append(pid)
-        if sid == _THREE_BYTES and keep_edges:   # edges to it need a fourth byte
-            edge_to[:] = b"".join(to_bytes(int.from_bytes(edge_to[k:k + 3], "little"), 4, "little")
-                                  for k in range(0, len(edge_to), 3))
-            stored = stored // 3 * 4
-            width = 4
+    def check_fresh(length):
+        """Check the states ``fresh`` holds (the last ones numbered)."""
+        nonlocal violating
+        first = len(table) - len(fresh)
         if keep_edges:
-            terminal.append(0)
-        try:
-            for fn in fast_invariants:
-                if not fn(s):
-                    break
-            else:
-                if not has_finals and not keep_edges or s & pc_bits != ends:
-                    return sid
-        except Exception:
-            pass                      # the careful way below decides
-        violating += _check_state(program, decode(s), sid, length, found, keep_edges, terminal)
-        return sid
+            terminal.extend(bytes(len(fresh)))
+        if not fast_invariants:
+            ends_at = [k for k, s in enumerate(fresh) if s & pc_bits == ends]
+            for k in ends_at:
+                violating += _check_state(program, decode(fresh[k]), first + k, length, found, keep_edges,
+                                          terminal)
+            fresh.clear()
+            return
+        for k, s in enumerate(fresh):
+            try:
+                for fn in fast_invariants:
+                    if not fn(s):
+                        break
+                else:
+                    if not has_finals and not keep_edges or s & pc_bits != ends:
+                        continue
+            except Exception:
+                pass                      # the careful way below decides
+            violating += _check_state(program, decode(s), first + k, length, found, keep_edges, terminal)
+        fresh.clear()
 
     def careful(s, sid, depth, expand):
         """The successors of ``s`` by the interpreter's rules: guards that
@@ -186,43 +194,42 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
 
 
     depth_bound = False
-    # a level of the breadth-first search: numbers, and states packed in bytes
-    level, level_states = array("i"), bytearray()
+    # a level of the breadth-first search: states packed in bytes, numbered
+    # from ``first`` on
+    level_states = bytearray()
     for chooser, s in program.initial_states():
         chosen = chooser.used()
         if isinstance(s, InitialFailure):
             found.add(*_failure_kind(s[0]), -1, chosen, 0)
             continue
-        s = model.encode(s)
-        r = add(s)
-        if r < 0:
-            level.append(add_state(s, -1 - r, -1, 0))
-            level_states += to_bytes(s, nbytes, "little")
+        width = table.store([model.encode(s)], -1, level_states, parents, fresh, None, width, None, None, 0)
+        if fresh:
+            check_fresh(0)
+    first = 0
 
     depth = 0
-    stored = pending = -1
     clock = time.perf_counter
     watch = deadline is not None or max_memory is not None or progress is not None
     next_look = time.perf_counter()
     next_report = start + getattr(progress, "every", _PROGRESS_SECONDS)
     goal = None
     exit_reason = ExitReason.EXHAUSTED
+    expand_level, store = table.expand_level, table.store
+    from_bytes = int.from_bytes
+    limit = -1 if max_states is None else max_states
+    wide_from = _THREE_BYTES
     try:
-        while level:
+        while level_states:
             if goal is not None:
                 exit_reason = ExitReason.FOUND
                 break
             expand = max_depth is None or depth < max_depth
-            next_level, next_states = array("i"), bytearray()
+            next_first = len(table)
+            next_states = bytearray()
+            size = len(level_states) // nbytes
+            at = 0
             stop = False
-            for at, sid in enumerate(level):
-                s = from_bytes(level_states[at * nbytes:(at + 1) * nbytes], "little")
-                if pending >= 0:                # the edges of the state expanded last
-                    count = (len(edge_to) - stored) // width
-                    out.append(count if count < 255 else 255)
-                    if count >= 255:
-                        many[pending] = count
-                    pending = -1
+            while at < size:
                 if watch and clock() >= next_look:
                     now = clock()
                     if deadline is not None and now >= deadline:
@@ -232,56 +239,56 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
                         exit_reason, stop = ExitReason.MAX_MEMORY, True
                         break
                     if progress is not None and now >= next_report:
-                        progress(len(parent), transitions, depth, now - start)
+                        progress(len(table), transitions, depth, now - start)
                         next_report = now + getattr(progress, "every", _PROGRESS_SECONDS)
                     next_look = now + _LOOK_SECONDS
                     if deadline is not None and deadline < next_look:
                         next_look = deadline
-                if keep_edges:
-                    stored, pending = len(edge_to), sid
-                # -- the generated code, when every step out of s is plain ----
-                succs = None
+                # -- the generated code, while every step out of a state is plain
                 if expand:
-                    try:
-                        succs = fast_expand(s)
-                    except Exception:
-                        pass                  # the careful way reruns what it needs
-                if not succs:
-                    succs = careful(s, sid, depth, expand)
-                    if succs is None:
-                        if depth_bound:
-                            exit_reason = ExitReason.MAX_DEPTH
+                    at, count, width, status = expand_level(
+                        fast_expand, level_states, at, min(size, at + _CHUNK), first, next_states, parents,
+                        fresh, edge_to, width, out, many, wide_from, limit)
+                    transitions += count
+                    if fresh:
+                        check_fresh(depth + 1)
+                    if status == 2:
+                        exit_reason, stop = ExitReason.MAX_STATES, True
+                        break
+                    if status == 0:
                         continue
-                # -- store the successors ----------------------------------
+                # -- the careful way: guards that fail, choose(), failing steps
+                sid = first + at
+                s = from_bytes(level_states[at * nbytes:(at + 1) * nbytes], "little")
+                at += 1
+                succs = careful(s, sid, depth, expand)
+                if succs is None:
+                    if keep_edges:
+                        out.append(0)
+                    if depth_bound:
+                        exit_reason = ExitReason.MAX_DEPTH
+                    continue
                 transitions += len(succs)
-                for s2 in succs:
-                    r = add(s2)
-                    if r < 0:
-                        next_level.append(add_state(s2, -1 - r, sid, depth + 1))
-                        next_states += to_bytes(s2, nbytes, "little")
-                    elif keep_edges:
-                        edge_to += to_bytes(r, width, "little")
-                if max_states is not None and len(parent) >= max_states and next_level:
+                width = store(succs, sid, next_states, parents, fresh, edge_to, width, out, many, wide_from)
+                if fresh:
+                    check_fresh(depth + 1)
+                if max_states is not None and len(table) >= max_states and next_states:
                     exit_reason, stop = ExitReason.MAX_STATES, True
                     break
             if goal is None:
                 goal = _goal_met(found, expect)
             if stop:
                 break
-            if next_level:
+            if next_states:
                 depth += 1
-            level, level_states = next_level, next_states
+            level_states, first = next_states, next_first
         else:
             if goal is not None:
                 exit_reason = ExitReason.FOUND
     except KeyboardInterrupt:
         exit_reason = ExitReason.INTERRUPTED
-    level = level_states = next_level = next_states = None
-    if pending >= 0:
-        count = (len(edge_to) - stored) // width
-        out.append(count if count < 255 else 255)
-        if count >= 255:
-            many[pending] = count
+    level_states = next_states = None
+    parent = memoryview(parents).cast("i")
 
     if keep_edges and exit_reason is ExitReason.EXHAUSTED and _wants_livelock(found, expect):
         out.extend(bytes(len(parent) - len(out)))
@@ -321,25 +328,12 @@ def _find_livelock(parent, out, many, to, terminal, found: _Found, deadline) -> 
     for _ in range(2):
         changed = False
         end = len(to)
-        for sid in range(n - 1, -1, -1):
-            if sid % 4096 == 0 and _late(deadline):
+        for hi in range(n, 0, -_SWEEP):
+            if _late(deadline):
                 return False
-            count = out[sid]
-            if count == 255:
-                count = many[sid]
-            first = end - count
-            if not can_end[sid]:
-                for k in range(first, end):
-                    if can_end[to[k]]:
-                        can_end[sid] = 1
-                        changed = True
-                        break
-            end = first
-            if can_end[sid]:
-                up = parent[sid]
-                if up >= 0 and not can_end[up]:
-                    can_end[up] = 1
-                    changed = True
+            moved, end = statetable.sweep(parent, out, many, to.data, to.width, can_end, max(0, hi - _SWEEP), hi,
+                                          end)
+            changed = changed or moved
         if not changed:
             break
     else:

@@ -4,11 +4,16 @@
 ``nbytes`` bytes) in the order it first sees them: ``add(state)`` gives
 the number of a state seen before, else ``-1 - number`` of a new one;
 ``find(state)`` the number or -1; ``get(number)`` the state back (exact
-tables). The compiled table (``_statetable.c``) keeps an exact state in
-``nbytes`` bytes plus about 11 bytes of index, a compact one (hash
-compaction) in about 17 bytes of 64-bit fingerprint and index. Without a C
-compiler at install time, ``PyTable`` does the same with a dict and a
-list: the same numbers, several times the memory.
+tables). ``store`` numbers a state's successors and appends the graph the
+search keeps around them (the next level, parents, edges);
+``expand_level`` runs the search's inner loop over a level, calling the
+generated ``expand`` per state, so that a plain state costs no Python
+bytecode outside ``expand``. The compiled table (``_statetable.c``) keeps
+an exact state in ``nbytes`` bytes plus 6 to 16 bytes of index (its
+number and a 16-bit tag of its hash), a compact one (hash compaction) in
+about 17 bytes of 64-bit fingerprint and index. Without a C compiler at
+install time, ``PyTable`` does the same with a dict and a list: the same
+numbers, several times the memory.
 
 Fingerprints are a fixed function of the state's bytes, the same in every
 process; ``fingerprint`` is the compiled table's function written again
@@ -18,12 +23,16 @@ fingerprints, which the compiled table does not expose).
 
 from __future__ import annotations
 
+import struct
+
 try:
     from racecheck.explore._statetable import Table as _Compiled
+    from racecheck.explore._statetable import sweep as _compiled_sweep
 except ImportError:                   # built without a C compiler
-    _Compiled = None
+    _Compiled = _compiled_sweep = None
 
 _M64 = (1 << 64) - 1
+_INT32 = struct.Struct("=i")
 _GOLDEN = 0x9E3779B97F4A7C15
 
 
@@ -34,6 +43,37 @@ def compiled() -> bool:
 
 def table(nbytes: int, exact: bool):
     return _Compiled(nbytes, exact) if _Compiled is not None else PyTable(nbytes, exact)
+
+
+def sweep(parent, out, many, edges, width: int, can_end: bytearray, lo: int, hi: int, end: int) -> tuple:
+    """One stretch of the livelock check's backward sweep
+    (``explore.packed._find_livelock``), states ``hi - 1`` down to ``lo``:
+    a state whose stored edges (``out[sid]`` of them, ``many[sid]`` when
+    255, ending at edge ``end``; ``width`` bytes each in ``edges``) reach
+    a state marked in ``can_end`` is marked, and a marked state marks its
+    parent. ``(changed, end)``: did anything change, where the edges of
+    state ``lo`` begin."""
+    if _compiled_sweep is not None and _Compiled is not None:
+        return _compiled_sweep(parent, out, many, edges, width, can_end, lo, hi, end)
+    changed = False
+    for sid in range(hi - 1, lo - 1, -1):
+        count = out[sid]
+        if count == 255:
+            count = many[sid]
+        first = end - count
+        if not can_end[sid]:
+            for k in range(first * width, end * width, width):
+                if can_end[int.from_bytes(edges[k:k + width], "little")]:
+                    can_end[sid] = 1
+                    changed = True
+                    break
+        end = first
+        if can_end[sid]:
+            up = parent[sid]
+            if up >= 0 and not can_end[up]:
+                can_end[up] = 1
+                changed = True
+    return changed, end
 
 
 def _mix(x: int) -> int:
@@ -86,3 +126,58 @@ class PyTable:
 
     def __len__(self) -> int:
         return len(self.numbers)
+
+    def store(self, succs: list, sid: int, nxt: bytearray, parents: bytearray, fresh, edges, width: int,
+              outs, many, wide_from: int) -> int:
+        """Number ``succs``, the successors of state ``sid``: a new state's
+        bytes go to ``nxt``, its parent to ``parents`` (native 4-byte ints),
+        the state itself to ``fresh`` (unless None); a state seen before is
+        an edge, ``width`` bytes in ``edges`` (unless None), and ``outs``
+        counts them (255: see ``many[sid]``). Edges widen to 4 bytes when
+        state number ``wide_from`` is given. Returns the edge width."""
+        count = 0
+        parent = _INT32.pack(sid)
+        for s in succs:
+            r = self.add(s)
+            if r >= 0:
+                if edges is not None:
+                    edges += r.to_bytes(width, "little")
+                    count += 1
+                continue
+            nxt += s.to_bytes(self.nbytes, "little")
+            parents += parent
+            if fresh is not None:
+                fresh.append(s)
+            if edges is not None and -1 - r == wide_from and width == 3:
+                edges[:] = b"".join(edges[k:k + 3] + b"\0" for k in range(0, len(edges), 3))
+                width = 4
+        if edges is not None:
+            outs.append(min(count, 255))
+            if count >= 255:
+                many[sid] = count
+        return width
+
+    def expand_level(self, expand, level, start: int, stop: int, first: int, nxt: bytearray,
+                     parents: bytearray, fresh, edges, width: int, outs, many, wide_from: int,
+                     limit: int) -> tuple:
+        """Expand ``level[start:stop]`` (states of ``nbytes`` bytes, numbered
+        from ``first``) with ``expand(state) -> [successor, ...]``, storing
+        as ``store``. ``(index, transitions, width, status)``: status 1 stops
+        before a state ``expand`` fails on or finds no successor of, 2 after
+        the table reaches ``limit`` states (``limit`` >= 0) with ``nxt`` not
+        empty, 0 at ``stop``."""
+        n = self.nbytes
+        transitions = 0
+        for i in range(start, stop):
+            try:
+                succs = expand(int.from_bytes(level[i * n:i * n + n], "little"))
+            except Exception as exc:
+                exc.__traceback__ = None
+                return i, transitions, width, 1
+            if not succs:
+                return i, transitions, width, 1
+            transitions += len(succs)
+            width = self.store(succs, first + i, nxt, parents, fresh, edges, width, outs, many, wide_from)
+            if 0 <= limit <= len(self.numbers) and nxt:
+                return i + 1, transitions, width, 2
+        return stop, transitions, width, 0

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from racecheck.model.compile import Names
 from racecheck.model.packed_code import _SLOW, PackedUnit
+from racecheck.model.packed_inline import Inliner, NotInlined, dispatch, guard_test
 from racecheck.model.packed_layout import Layout, decoder, encode_state
 from racecheck.model.program import ACTION, MAX_LOCAL_STEPS, USER_ERRORS, Program
 
@@ -54,6 +55,45 @@ def _needs_chooser(s):
     raise _SLOW
 
 
+def _local_runner(runs, stops, chooses, shift: int, mask: int):
+    """``run(s, done)``: the local-only steps from ``s``'s pc on, ``done``
+    of them run already (the rest of a chain ``expand`` pasted in part)."""
+    def run_local(s, done):
+        at = s >> shift & mask
+        while not stops[at]:
+            done += 1
+            if done > MAX_LOCAL_STEPS or chooses[at]:
+                raise _SLOW
+            s = runs[at](s)
+            at = s >> shift & mask
+        return s
+    return run_local
+
+
+def _by_name(chunks: list, prefix: str) -> dict:
+    """pc -> the source of function ``<prefix><pc>`` among ``chunks``."""
+    found = {}
+    for chunk in chunks:
+        head = chunk.split("(", 1)[0]
+        if head.startswith("def " + prefix) and head[4 + len(prefix):].isdigit():
+            found[int(head[4 + len(prefix):])] = chunk
+    return found
+
+
+def _merged(namespaces: list) -> dict:
+    """One namespace for code pasted from several: None if two of them
+    give one name different values (then nothing is pasted)."""
+    names: dict = {}
+    for ns in namespaces:
+        for key, value in ns.items():
+            if key == "__source__" or key[:1] in "ag" and key[1:].isdigit():
+                continue
+            if key in names and names[key] is not value and not key.startswith("_D"):
+                return None
+            names.setdefault(key, value)
+    return names
+
+
 class PackedModel:
     """A program's threads, guards and properties over packed states."""
 
@@ -70,6 +110,10 @@ class PackedModel:
         self.pc_bits = sum(leaf.group.mask << leaf.offset for leaf in self.pc_leaves)
         self.fast_runs: list = []        # per thread: per pc, s -> s (no fallback; None: choose())
         self.fast_guards: list = []      # per thread: per pc, s -> value (no fallback) or None
+        self.sources: list = []          # per thread: (steps' sources by pc, guards' sources by pc)
+        self.namespaces: list = []       # the namespaces the step and guard code runs in
+        self._runs: list = []            # per thread: per pc, the step alone
+        self.keeps: list = []            # per thread: the mask a step keeps all but its pc with
         self.steppers = tuple(self._stepper(t) for t in program.threads)
         self.guards = tuple(self._guards(t) for t in program.threads)
         self.fast_invariants = self.fast_finals = ()
@@ -102,6 +146,9 @@ class PackedModel:
             else:
                 unit.branch(f"a{instr.pc}", node.cond, instr.succ[0], instr.succ[1])
         ns = unit.compile(self.program.params)
+        self.sources.append((_by_name(unit.chunks, "a"), {}))
+        self.namespaces.append(ns)
+        self.keeps.append(unit.goto_keep())
         runs = tuple(ns[f"a{pc}"] for pc in range(thread.end)) + (None,)
         stops = thread.stops
         leaf = self.pc_leaves[thread.index]
@@ -128,6 +175,7 @@ class PackedModel:
                     chooser.sizes = []
                 return encode(slow(decode(s), chooser))
         step.source = ns["__source__"]
+        self._runs.append(runs)
         self.fast_runs.append(tuple(_chained(runs, pc, thread.instrs[pc].succ, stops, shift, mask, thread.chooses[pc])
                                     for pc in range(thread.end)))
         return step
@@ -141,6 +189,8 @@ class PackedModel:
             if getattr(instr.node, "await_", None) is not None:
                 unit.guard(f"g{instr.pc}", instr.node.await_)
         ns = unit.compile(self.program.params)
+        self.sources[thread.index][1].update(_by_name(unit.chunks, "g"))
+        self.namespaces.append(ns)
         self.fast_guards.append(tuple(None if g is None else ns[f"g{pc}"] for pc, g in enumerate(thread.guards)))
         return tuple(None if g is None else self._careful(ns[f"g{pc}"], g)
                      for pc, g in enumerate(thread.guards))
@@ -150,30 +200,58 @@ class PackedModel:
         step out of ``s`` when all of them are plain (no choose(), nothing
         the fast code doubts), marking ``marks[t][pc][pc after]``; raises
         when any is not (the caller then takes the careful way, which
-        reruns what it needs: the code has no side effects)."""
-        lines = ["def expand(s):", "    o = []"]
-        names: dict = {"_SLOW": _SLOW}
+        reruns what it needs: the code has no side effects). The steps'
+        code is pasted in (``model.packed_inline``) where it can be."""
+        names = _merged(self.namespaces)
+        inline = names is not None
+        if not inline:
+            names = {"__builtins__": {}}
+        lines = ["def expand(s_):", "    o_ = []", f"    lo_ = s_ & {(1 << self.layout.pc_width) - 1}"]
         for t, thread in enumerate(self.program.threads):
-            leaf = self.pc_leaves[t]
-            shift, mask = leaf.offset, leaf.group.mask
-            names[f"F{t}"] = self.fast_runs[t]
-            names[f"M{t}"] = marks[t]
-            lines.append(f"    p = s >> {shift} & {mask}")
-            lines.append(f"    if p != {thread.end}:")
-            pad = "        "
-            if any(g is not None for g in self.fast_guards[t]):
-                names[f"G{t}"] = self.fast_guards[t]
-                lines.append(f"        g = G{t}[p]")
-                lines.append("        if g is None or g(s):")
-                pad += "    "
-            lines.append(f"{pad}n = F{t}[p](s)")
-            lines.append(f"{pad}M{t}[p][n >> {shift} & {mask}] = 1")
-            lines.append(f"{pad}o.append(n)")
-        lines.append("    return o")
+            if thread.end:
+                lines += self._expand_thread(t, thread, marks, names, inline)
+        lines.append("    return o_")
         source = "\n".join(lines) + "\n"
-        names["__builtins__"] = {}
         exec(compile(source, f"<racecheck {self.program.scenario.path} packed expand>", "exec"), names)
-        return names["expand"]
+        expand = names["expand"]
+        expand.source = source
+        return expand
+
+    def _expand_thread(self, t: int, thread, marks, names: dict, inline: bool) -> list:
+        """The lines of ``expand`` that step thread ``t`` (its code pasted
+        in if ``inline``)."""
+        leaf = self.pc_leaves[t]
+        shift, mask = leaf.offset, leaf.group.mask
+        steps, guards = self.sources[t]
+        inliner = Inliner(t, shift, mask, self.keeps[t], thread.stops, thread.chooses,
+                          [steps.get(pc) if inline else None for pc in range(thread.end)], thread.end)
+        run = self.fast_runs[t]
+        names[f"F{t}"] = run
+        names[f"L{t}"] = _local_runner(self._runs[t], thread.stops, thread.chooses, shift, mask)
+        for pc in range(thread.end):
+            names[f"K{t}_{pc}"] = marks[t][pc]
+
+        def arm(pc: int, pad: str) -> list:
+            lines = []
+            guard = self.fast_guards[t][pc]
+            if guard is not None:
+                try:
+                    if not inline:
+                        raise NotInlined
+                    before, test = guard_test(guards[pc])
+                except (NotInlined, KeyError, SyntaxError):
+                    names[f"G{t}_{pc}"] = guard
+                    before, test = [], f"G{t}_{pc}(s_)"
+                lines += [pad + line for line in before]
+                lines.append(f"{pad}if {test}:")
+                pad += "    "
+            try:
+                return lines + [f"{pad}x_ = s_"] + inliner.step(pc, pad)
+            except NotInlined:
+                return lines + [f"{pad}x_ = F{t}[{pc}](s_)", f"{pad}K{t}_{pc}[x_ >> {shift} & {mask}] = 1",
+                                f"{pad}o_.append(x_)"]
+        # p_: the pc in place (pc << shift), which saves a shift
+        return [f"    p_ = lo_ & {mask << shift}"] + dispatch(list(range(thread.end)), "    ", arm, shift)
 
     def _properties(self, props, what: str) -> tuple:
         if not props:

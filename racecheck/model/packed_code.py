@@ -13,10 +13,11 @@ the interpreter instead.
 from __future__ import annotations
 
 import ast
+import copy
 
 from racecheck.model import runtime
 from racecheck.model.compile import Names, Unit, _reset
-from racecheck.model.packed_layout import Layout, Leaf, ListNode, RecordNode, decode_source, encode
+from racecheck.model.packed_layout import Layout, Leaf, ListNode, RecordNode, decode_source, encode, strict_key
 from racecheck.scenario.values import Record
 
 
@@ -53,9 +54,15 @@ class PackedUnit(Unit):
         self.layout = layout
         self.pc_leaf = pc_leaf
         self.namespace: dict = {}
+        self.full = (1 << layout.bits) - 1     # masks are positive: a state has no bit past it
 
     # -- functions ----------------------------------------------------------
+    def guard(self, fname: str, code) -> None:
+        self._whole = code.tree
+        super().guard(fname, code)
+
     def action(self, fname: str, code, nxt: int, ret: int, traced: bool = False) -> None:
+        self._whole = code.tree if code is not None else None
         lines = [f"def {fname}(s, _ch=None):"]
         if code is not None and _reset(code.tree):
             lines.append(_reset(code.tree).rstrip("\n"))
@@ -65,16 +72,20 @@ class PackedUnit(Unit):
         self.chunks.append("\n".join(lines) + "\n")
 
     def branch(self, fname: str, code, then: int, orelse: int, traced: bool = False) -> None:
+        self._whole = code.tree
         test = self.expr(code.tree.body, "s")
         if _reset(code.tree.body):
             test = f"(_work.__setitem__(0, 0) or {test})"
         self.chunks.append(f"def {fname}(s, _ch=None):\n    return {self._goto(then)} if {test} else "
                            f"{self._goto(orelse)}\n")
 
-    def _goto(self, pc: int) -> str:
+    def goto_keep(self) -> int:
+        """The mask a step's ``return s & K | C`` keeps all but the pc with."""
         leaf = self.pc_leaf
-        mask = ~(leaf.group.mask << leaf.offset)
-        return f"s & {mask} | {pc << leaf.offset}"
+        return self.full & ~(leaf.group.mask << leaf.offset)
+
+    def _goto(self, pc: int) -> str:
+        return f"s & {self.goto_keep()} | {pc << self.pc_leaf.offset}"
 
     def compile(self, consts: dict) -> dict:
         namespace = dict(runtime.NAMESPACE)
@@ -93,8 +104,10 @@ class PackedUnit(Unit):
             lines.append("    " * depth + f"return {self._goto(ret)}")
             return
         self._int_value = False
+        self._bound = None
         if isinstance(node, ast.Assign):
             self._int_value = self._is_int(node.value, frozenset())
+            self._bound = self._int_bound(node.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)) \
                 and self._is_int(node.target, frozenset()) and self._is_int(node.value, frozenset()):
             # int += int is Python's + (model.runtime.add adds nothing for ints)
@@ -125,8 +138,9 @@ class PackedUnit(Unit):
             if type(where) is Leaf and self._write_constant(where, base, src, lines, pad):
                 return
             lines.append(f"{pad}_n{n} = {src}")
-            self._write(where, base, f"_n{n}", lines, pad, n, getattr(self, "_int_value", False))
-            if inside:
+            is_int = getattr(self, "_int_value", False)
+            self._write(where, base, f"_n{n}", lines, pad, n, is_int, getattr(self, "_bound", None))
+            if inside and not is_int and not _scalar_literal(src):
                 self._check_root(node.id, f"_n{n}", lines, pad)
             return
         # past a leaf (a value held whole): rebuild it as model.compile does
@@ -169,16 +183,28 @@ class PackedUnit(Unit):
         if not at.isdigit():
             return False
         at = int(at)
-        keep = ~(group.mask << at)
+        keep = self.full & ~(group.mask << at)
         if group.kind == "bool" and src in ("True", "False"):
             lines.append(f"{pad}s = s | {1 << at}" if src == "True" else f"{pad}s = s & {keep}")
             return True
         if group.kind == "int" and src.isdigit() and not int(src) >> group.width:
             lines.append(f"{pad}s = s & {keep} | {int(src) << at}")
             return True
+        if group.kind == "sym" and _scalar_literal(src):
+            value = ast.literal_eval(src)
+            # numbers never change; a string is equal to nothing but itself,
+            # so numbering it now cannot make look-alikes meet
+            code = group.intern(value) if type(value) is str else group.codes.get(strict_key(value))
+            if code is not None and code >= 0:
+                lines.append(f"{pad}s = s & {keep} | {code << at}")
+                return True
         return False
 
-    def _write(self, node, base: str, value: str, lines: list, pad: str, n: int, is_int: bool = False) -> None:
+    def _write(self, node, base: str, value: str, lines: list, pad: str, n: int, is_int: bool = False,
+               bound: int | None = None) -> None:
+        """Emit the write of ``value`` (an int if ``is_int``, at most
+        ``bound`` if that is known) into ``node``; what does not fit
+        raises ``_SLOW``."""
         if type(node) is not Leaf:
             lines.append(f"{pad}s = _put(s, _N{id(node)}, {base}, {value})")
             self.namespace[f"_N{id(node)}"] = node
@@ -186,7 +212,7 @@ class PackedUnit(Unit):
         group = node.group
         at = _plus(base, node.offset)
         if at.isdigit():
-            keep = str(~(group.mask << int(at)))
+            keep = str(self.full & ~(group.mask << int(at)))
         else:
             lines.append(f"{pad}_a{n} = {at}")
             at = f"_a{n}"
@@ -200,10 +226,11 @@ class PackedUnit(Unit):
             lines.append(f"{pad}    raise _SLOW")
             return
         if group.kind == "int":
-            check = f"{value} >> {group.width}" if is_int else \
-                f"{value}.__class__ is not int or {value} >> {group.width}"
-            lines.append(f"{pad}if {check}:")
-            lines.append(f"{pad}    raise _SLOW")
+            if not (is_int and bound is not None and bound <= group.mask):
+                check = f"{value} >> {group.width}" if is_int else \
+                    f"{value}.__class__ is not int or {value} >> {group.width}"
+                lines.append(f"{pad}if {check}:")
+                lines.append(f"{pad}    raise _SLOW")
             lines.append(f"{pad}s = s & {keep} | {value} << {at}")
             return
         gname = f"_G{id(group)}"
@@ -217,6 +244,10 @@ class PackedUnit(Unit):
     def expr(self, node, sv: str, bound: frozenset = frozenset(), lazy: bool = False) -> str:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and self._is_int(node, bound):
             return f"({self.expr(node.left, 's', bound)} + {self.expr(node.right, 's', bound)})"
+        if isinstance(node, ast.Call):
+            unrolled = self._unrolled(node, bound)
+            if unrolled is not None:
+                return unrolled
         access = self._state_access(node, bound)
         if access is not None:
             where, base, rest = access
@@ -228,6 +259,39 @@ class PackedUnit(Unit):
                     code = f"_geti({code}, {self.expr(acc.slice, 's', bound)})"
             return code
         return super().expr(node, "s", bound, lazy)
+
+    def _unrolled(self, node, bound):
+        """``all(E(p) for p in L)`` (or ``any``) over a list ``L`` of the
+        state laid out element by element, as ``E(L[0]) and E(L[1]) and
+        ...``: each element read in place, none decoded. Python's order
+        and short-circuit; errors raise as they would. Only where the code
+        counts no other work (``runtime.counted`` would count these items
+        towards a limit this form does not check), else None."""
+        if not (isinstance(node.func, ast.Name) and node.func.id in ("all", "any") and len(node.args) == 1
+                and not node.keywords and isinstance(node.args[0], ast.GeneratorExp)):
+            return None
+        gen = node.args[0]
+        if len(gen.generators) != 1:
+            return None
+        loop = gen.generators[0]
+        if loop.ifs or loop.is_async or not isinstance(loop.target, ast.Name):
+            return None
+        access = self._state_access(loop.iter, bound)
+        if access is None or access[2] or type(access[0]) is not ListNode or access[0].length > _UNROLL:
+            return None
+        if _spending(getattr(self, "_whole", None)) != 1:
+            return None
+        if any(isinstance(n, _SCOPES) for n in ast.walk(gen.elt)):
+            return None
+        name = loop.target.id
+        items = []
+        for i in range(access[0].length):
+            elt = _Substitute(name, loop.iter, i).visit(copy.deepcopy(gen.elt))
+            items.append(self.expr(elt, "s", bound))
+        if not items:
+            return "True" if node.func.id == "all" else "False"
+        word = " and " if node.func.id == "all" else " or "
+        return f"(True if ({word.join(items)}) else False)"
 
     def _resolve(self, name: str, chain: list, bound, lines, pad: str, tmp: str):
         """``(node, base, rest)``: the node a chain of accessors reaches
@@ -244,11 +308,16 @@ class PackedUnit(Unit):
                     node = node.elem
                     continue
                 index = self.expr(acc.slice, "s", bound)
-                if lines is not None:
-                    lines.append(f"{pad}{tmp}{j} = _ix({index}, {node.length})")
-                    index = f"{tmp}{j}"
+                if self._is_field(acc.slice, bound):
+                    # a field's int is never negative: in range, it is
+                    # itself; past the end, the tuple raises
+                    self.namespace[f"_IX{node.length}"] = tuple(range(node.length))
+                    index = f"_IX{node.length}[{index}]"
                 else:
                     index = f"_ix({index}, {node.length})"
+                if lines is not None:
+                    lines.append(f"{pad}{tmp}{j} = {index}")
+                    index = f"{tmp}{j}"
                 at = _plus(base, node.offset)
                 base = f"({at} + {node.stride} * {index})" if node.stride != 1 else f"({at} + {index})"
                 node = node.elem
@@ -287,6 +356,22 @@ class PackedUnit(Unit):
             if type(left) is int and type(right) is int:
                 return left + right if isinstance(node.op, ast.Add) else left - right
         return None
+
+    def _is_field(self, node, bound) -> bool:
+        """Is ``node`` an int field read from the state (so never negative)?"""
+        access = self._state_access(node, bound)
+        return access is not None and not access[2] and type(access[0]) is Leaf and access[0].group.kind == "int"
+
+    def _int_bound(self, node):
+        """The largest value ``node`` can have when it is an int field
+        read from the state, else None."""
+        access = self._state_access(node, frozenset())
+        if access is None:
+            return None
+        where, _, rest = access
+        if rest or type(where) is not Leaf or where.group.kind != "int":
+            return None
+        return where.group.mask
 
     def _is_int(self, node, bound) -> bool:
         """Is ``node`` an int whatever the state (so ``+`` is Python's)?"""
@@ -327,6 +412,42 @@ class PackedUnit(Unit):
             exec(compile(f"def {fname}(x):\n    return {body}\n", "<racecheck packed>", "exec"), namespace)
             self.namespace[fname] = namespace[fname]
         return f"{fname}(s >> {base})" if base != "0" else f"{fname}(s)"
+
+
+_UNROLL = 64            # elements of a list an all()/any() is unrolled over, at most
+_SCOPES = (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.Lambda)
+
+
+def _spending(tree) -> int:
+    """How many pieces of ``tree`` may count work (model.runtime): loops,
+    range(), sum(), + and * (on lists); a large number for no tree."""
+    if tree is None:
+        return 1 << 30
+    return sum(1 for n in ast.walk(tree)
+               if isinstance(n, _SCOPES) or isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Mult))
+               or isinstance(n, ast.Call) and getattr(n.func, "id", None) in ("range", "sum"))
+
+
+class _Substitute(ast.NodeTransformer):
+    """Replace the loop variable ``name`` by ``iterable[index]``."""
+
+    def __init__(self, name: str, iterable, index: int):
+        self.name, self.iterable, self.index = name, iterable, index
+
+    def visit_Name(self, node):
+        if node.id != self.name:
+            return node
+        return ast.copy_location(ast.Subscript(value=copy.deepcopy(self.iterable), slice=ast.Constant(self.index),
+                                               ctx=ast.Load()), node)
+
+
+def _scalar_literal(src: str) -> bool:
+    """Is ``src`` the source of a literal str, int, bool or None?"""
+    try:
+        value = ast.literal_eval(src)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return type(value) in (str, int, bool) or value is None
 
 
 def _plus(base: str, offset: int) -> str:

@@ -6,7 +6,8 @@ a ``RecordNode``, every atom a ``Leaf``: a run of bits at a fixed shift.
 Leaves of the same position in every element of a list (``a[*]``,
 ``folio[*].locked``) form one *group* and share its encoding, so that an
 element picked by an index read from the state is found by arithmetic:
-element ``i`` starts ``i * stride`` bits after element 0.
+element ``i`` starts ``i * stride`` bits after element 0. The threads'
+pcs come first, in the lowest bits (every state's successors read them all).
 
 Encodings, per group:
 
@@ -127,14 +128,19 @@ class Layout:
         self.overrides = dict(overrides or {})
         self.groups: dict = {}
         self.slots: list = []
-        offset = 0
+        # the pcs first, in the lowest bits: the generated code reads
+        # every thread's pc from every state, and small ints are cheaper
+        pcs, offset = {}, 0
+        for k in sorted(pc_ends):
+            pcs[k] = Leaf(self._group((k,), "pc", max(1, pc_ends[k].bit_length())), offset)
+            offset += pcs[k].size
+        self.pc_width = offset          # bits the pcs take, from bit 0
         for k, values in enumerate(zip(*initial)):
-            if k in pc_ends:
-                node = Leaf(self._group((k,), "pc", max(1, pc_ends[k].bit_length())), offset)
-            else:
+            node = pcs.get(k)
+            if node is None:
                 node = self._node((k,), list(values), offset)
+                offset += node.size
             self.slots.append(node)
-            offset += node.size
         self.bits = offset
         for group in self.groups.values():
             if group.kind == "sym":
