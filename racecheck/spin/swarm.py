@@ -160,7 +160,7 @@ class _Pool:
         self.lock = threading.Lock()
         self.procs: dict = {}
         self.stop = threading.Event()
-        self.seen: dict = {}             # run number -> (states, transitions, depth)
+        self.seen: dict = {}             # run number -> (states, transitions, depth, memory)
         self.next_report = 0.0
 
     def start(self, number: int, cmd: list, cwd: str):
@@ -284,12 +284,13 @@ def _read(proc, number: int, pool: _Pool, progress, started: float) -> str:
         match = _PROGRESS.search(line)
         if match and progress is not None:
             with pool.lock:
-                pool.seen[number] = (int(float(match[2])), int(float(match[3])), int(match[1]))
+                memory = int(float(match[4]) * 2 ** 20) if match[4] else 0
+                pool.seen[number] = (int(float(match[2])), int(float(match[3])), int(match[1]), memory)
                 seen = pool.seen.values()
                 now = time.monotonic()
                 if now >= pool.next_report:
                     progress(sum(s[0] for s in seen), sum(s[1] for s in seen), max(s[2] for s in seen),
-                             now - started)
+                             now - started, memory=sum(s[3] for s in seen) or None)
                     pool.next_report = now + getattr(progress, "every", 1.0)
     proc.wait()
     return "".join(lines)
@@ -338,10 +339,10 @@ def _runs_phrase(swarm: Swarm) -> str:
     if swarm.found is not None:
         if total == 1:
             return "the run found a violation"
-        before = ended - 1
+        before = sum(1 for f in swarm.ended if not f.result.errors)
         at_a_time = "" if swarm.parallel == 1 else f" ({swarm.parallel} at a time)"
         return (f"run {swarm.found.run.number} of {total}{at_a_time} found a violation"
-                + (f", {before} other{'s' if before > 1 else ''} had ended without one" if before else ""))
+                + (f", {before} other{'s' if before > 1 else ''} ended without one" if before else ""))
     if swarm.timed_out:
         text = f"{ended} of {_plural(total, 'run')} ended without a violation before the time bound"
     elif total == 1:
