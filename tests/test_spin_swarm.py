@@ -131,7 +131,7 @@ def test_a_kind_not_found_is_looked_for_again_with_every_other(write_scenario):
     checked = check_variant_spin(scenario, scenario.variants[0], quick=True, swarm=2)
     assert [what for what, _ in checked.passes] == ["small", "every other kind"]
     assert checked.exploration.violation.name == "both"
-    assert checked.outcome is Outcome.MISMATCH
+    assert checked.outcome is Outcome.INCONCLUSIVE         # 'small' may be reachable: the search missed states
 
 
 # -- no violation: inconclusive, never "safe" --------------------------------------------

@@ -27,6 +27,9 @@ refused; ``--max-depth`` is pan's ``-m``, ``--max-memory`` its
 ``-DMEMLIM``, ``--timeout`` the time of the whole run. A search that is not
 exhaustive (bitstate, hash-compact, a depth or memory limit) gives an
 inconclusive verdict, never "safe"; a violation it finds is real (replayed).
+``--bitstate`` and ``--swarm K`` run one or K bitstate searches
+(``spin.swarm``); the variant comes back as ``SwarmChecked``, whose
+``swarm_lines()`` say what the runs did.
 """
 
 from __future__ import annotations
@@ -75,7 +78,8 @@ def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bo
     options = PanOptions(reduction=reduction, collapse=collapse, hash_compact=hash_compact, bitstate=bitstate,
                          cores=cores or 1, max_depth=bounds.max_depth, memory=bounds.max_memory, quick=quick)
     if bitstate:
-        return _check_bitstate(scenario, variant, program, model, options, bounds, swarm, progress)
+        parallel = min(swarm, cores or machine_cores()) if swarm else 1
+        return _check_bitstate(scenario, variant, program, model, options, bounds, swarm, parallel, progress)
     start = time.monotonic()
     totals, found, result = Stats(), None, None
     for checks in runs(program, expect):
@@ -103,10 +107,13 @@ def _refuse_combinations(bitstate: bool, hash_compact: bool, collapse: bool) -> 
                              f"stores one bit array, {name} {what}; choose one")
 
 
-def _check_bitstate(scenario, variant, program, model, options, bounds, count, progress) -> CheckedVariant:
-    """One bitstate run, or ``count`` of them (``spin.swarm``), for each
-    set of kinds ``runs`` gives, until a violation is found."""
-    parallel = min(count, options.cores if options.cores > 1 else machine_cores()) if count else 1
+def _check_bitstate(scenario, variant, program, model, options, bounds, count, parallel,
+                    progress) -> CheckedVariant:
+    """One bitstate run, or ``count`` of them (``spin.swarm``), ``parallel``
+    at a time, for each set of kinds ``runs`` gives, until a violation is
+    found. A violation found after the expected kind was looked for in
+    vain is no mismatch: the search that missed the expected kind was not
+    exhaustive (the outcome is inconclusive)."""
     memory = options.memory // parallel if options.memory else None
     options = replace(options, cores=1 if count else options.cores, memory=memory)
     todo = plan(max(1, count), bits_for(bounds.max_memory, parallel, options.quick))
@@ -121,7 +128,8 @@ def _check_bitstate(scenario, variant, program, model, options, bounds, count, p
             break
         passes.append((_looked_for(checks), swarm))
         if swarm.found is not None:
-            found, exit_reason = violation_from(program, swarm.found.result, checks), ExitReason.FOUND
+            found = violation_from(program, swarm.found.result, checks)
+            exit_reason = ExitReason.FOUND if len(passes) == 1 else ExitReason.INCOMPLETE
             break
         if swarm.timed_out:
             exit_reason = ExitReason.TIMEOUT
