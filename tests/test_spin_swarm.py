@@ -260,7 +260,8 @@ def test_the_summary_of_a_violation_names_the_run_that_found_it():
 def test_a_timed_out_swarm_says_how_many_runs_ended():
     swarm = Swarm(4, 2, (_finished(1, 10, 1e6), _finished(2, None, None, stopped=True)), timed_out=True)
     assert describe([("x", swarm)])[0].startswith(
-        "  bitstate search: 1 of 4 runs ended without a violation before the time bound; 10 states stored")
+        "  bitstate search: 1 of 4 runs ended without a violation before the time bound stopped the "
+        "search; 10 states stored")
 
 
 def test_pan_s_numbers_are_read(tmp_path):

@@ -263,7 +263,7 @@ def _one(work: str, run: Run, options: PanOptions, pool: _Pool, progress, starte
             if "VECTORSZ" in out:
                 raise _VectorTooSmall
             if pool.stop.is_set():
-                return Finished(run, None, stopped=True)
+                return Finished(run, _partial(pool, run.number), stopped=True)
             raise InternalError(f"pan did not finish ({run.describe()}):\n{out[-2000:]}")
         result = parse(out, replace(options, bitstate=True))
         too_small = "max search depth too small" in out
@@ -282,18 +282,27 @@ def _read(proc, number: int, pool: _Pool, progress, started: float) -> str:
     for line in proc.stdout:
         lines.append(line)
         match = _PROGRESS.search(line)
-        if match and progress is not None:
+        if match:
             with pool.lock:
                 memory = int(float(match[4]) * 2 ** 20) if match[4] else 0
                 pool.seen[number] = (int(float(match[2])), int(float(match[3])), int(match[1]), memory)
                 seen = pool.seen.values()
                 now = time.monotonic()
-                if now >= pool.next_report:
+                if progress is not None and now >= pool.next_report:
                     progress(sum(s[0] for s in seen), sum(s[1] for s in seen), max(s[2] for s in seen),
                              now - started, memory=sum(s[3] for s in seen) or None)
                     pool.next_report = now + getattr(progress, "every", 1.0)
     proc.wait()
     return "".join(lines)
+
+
+def _partial(pool: _Pool, number: int) -> PanResult | None:
+    """What a killed run had reported of its search (pan prints a line
+    every million states), or None."""
+    if number not in pool.seen:
+        return None
+    states, transitions, depth, _ = pool.seen[number]
+    return PanResult(0, states, transitions, depth, 0.0, "stopped", "")
 
 
 def _number(pattern: str, out: str, kind):
@@ -344,13 +353,14 @@ def _runs_phrase(swarm: Swarm) -> str:
         return (f"run {swarm.found.run.number} of {total}{at_a_time} found a violation"
                 + (f", {before} other{'s' if before > 1 else ''} ended without one" if before else ""))
     if swarm.timed_out:
-        text = f"{ended} of {_plural(total, 'run')} ended without a violation before the time bound"
+        text = (f"{ended} of {_plural(total, 'run')} ended without a violation before the time bound "
+                "stopped the search")
     elif total == 1:
         text = "the run ended without a violation"
     else:
         text = f"all {total} runs ended without a violation{at_a_time}"
     cut = [f"{n} at {what}" for n, what in ((swarm.limited("depth"), "SPIN's depth limit"),
-                                            (swarm.limited("memory"), "the memory bound (-DMEMLIM)")) if n]
+                                            (swarm.limited("memory"), "pan's memory bound")) if n]
     return text + (f" ({', '.join(cut)})" if cut else "")
 
 
