@@ -1,6 +1,6 @@
 """The models behind docs/scale.md's "which engine when": ``counters(n)``
-(benchmarks/families.py) and ``unlocked_counters(n)``, the same threads
-with a bug for a bitstate search to find.
+(benchmarks/families.py), and two with a bug for a bitstate search to
+find.
 
 ``unlocked_counters(n)``: n threads count ``hits`` under a lock, as a read
 step then a write step; variant ``locked`` is safe, variant ``unlocked``
@@ -8,8 +8,15 @@ has the last thread skip the lock, so that its update and another's can
 overlap and one is lost (final ``all_counted`` fails). The unreduced
 state space grows as counters(n)'s does.
 
-    python -m benchmarks.swarm DIR N       writes DIR/counters<N>.yaml and
-                                           DIR/unlocked_counters<N>.yaml
+``first_counters(n)``: counters(n) that also records which thread
+counted first; invariant ``zero_not_first`` fails when thread 0 does. A
+depth-first search in SPIN's own order (the highest-numbered process
+first) meets it only after nearly every state where another thread went
+first: what a swarm's other orders are for.
+
+    python -m benchmarks.swarm DIR N       writes DIR/counters<N>.yaml,
+                                           DIR/unlocked_counters<N>.yaml and
+                                           DIR/first_counters<N>.yaml
 
 The measurements are the commands of docs/scale.md run on these files.
 """
@@ -59,10 +66,24 @@ variants:
 """
 
 
+def first_counters(n: int) -> str:
+    text = counters(n).replace("  misses: 0\n", "  misses: 0\n  first: -1\n", 1)
+    text = text.replace("""          seen = hits
+          hits += 1""", """          seen = hits
+          if hits == 0:
+              first = tid
+          hits += 1""")
+    text = text.replace("under one lock", "under one lock (can thread 0 count first?)", 1)
+    return text.replace("invariants:\n", "invariants:\n  zero_not_first: first != 0\n", 1) + \
+        "expect: {violation: zero_not_first}\n"
+
+
 def main(argv=None) -> int:
     directory, n = (argv or sys.argv[1:])[:2]
     os.makedirs(directory, exist_ok=True)
-    for name, text in (("counters", counters(int(n))), ("unlocked_counters", unlocked_counters(int(n)))):
+    for name, family in (("counters", counters), ("unlocked_counters", unlocked_counters),
+                         ("first_counters", first_counters)):
+        text = family(int(n))
         path = os.path.join(directory, f"{name}{n}.yaml")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)

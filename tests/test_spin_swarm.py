@@ -213,9 +213,9 @@ def test_a_swarm_without_spin_is_exit_69_with_a_hint(tmp_path):
 
 def test_the_first_run_is_spin_s_own_search_and_the_others_differ():
     runs = plan(6, 28)
-    assert runs[0] == Run(1, False, ("-k3", "-w28"))
-    assert runs[1].flags[-1] == "-t_reverse" and not runs[1].randomised
-    assert all(run.randomised and run.flags[-1].startswith("-RS") for run in runs[2:])
+    assert runs[0] == Run(1, "pan", ("-k3", "-w28"))
+    assert runs[1].flags[-1] == "-p_reverse" and runs[1].build == "pan_permuted"
+    assert all(run.build == "pan_rand" and run.flags[-1].startswith("-RS") for run in runs[2:])
     assert len({run.flags for run in runs}) == 6
     assert plan(6, 28) == runs                   # the same runs every time
     assert all(flag in (f"-w{28}", f"-w{27}") for run in runs for flag in run.flags if flag.startswith("-w"))
@@ -231,8 +231,8 @@ def test_the_arrays_fit_the_memory_bound():
 
 def _finished(number, states, factor, bits=3, errors=0, stopped=False, limit=None):
     result = PanResult(errors, states or 0, (states or 0) * 2, 40, 1.0, "bitstate", "")
-    return Finished(Run(number, number > 2, ("-k3",)), None if stopped else result, factor, bits,
-                    stopped, limit)
+    run = Run(number, "pan_rand" if number > 2 else "pan", ("-k3",))
+    return Finished(run, None if stopped else result, factor, bits, stopped, limit)
 
 
 def test_the_summary_names_runs_states_and_hash_factor():
@@ -254,7 +254,7 @@ def test_the_summary_of_a_violation_names_the_run_that_found_it():
         "  bitstate search: run 3 of 4 (2 at a time) found a violation, 1 other ended without one; "
         "900 to 1,000 states stored in one run, 1,900 in all (runs overlap); hash factor 1e+05 "
         "(SPIN advises more than 100), 3 bits per state",
-        "  found by run 3: pan -k3 (compiled -DBITSTATE -DT_RAND -DP_RAND)"]
+        "  found by run 3: pan_rand -k3 (compiled -DBITSTATE -DT_RAND -DP_RAND)"]
 
 
 def test_a_timed_out_swarm_says_how_many_runs_ended():

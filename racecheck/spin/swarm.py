@@ -10,24 +10,28 @@ can miss states; it cannot show that no violation is reachable. A swarm
 searches that differ in what they miss, and stops at the first violation
 one of them finds::
 
-    run 1   pan          -k3 -w28                SPIN's own order
-    run 2   pan          -k2 -w28 -h41 -t_reverse transitions in reverse
-    run 3   pan_rand     -k4 -w27 -h7 -RS9105    a random order (-DT_RAND
-    ...                                          -DP_RAND), seeded
+    run 1   pan           -k3 -w32                SPIN's own order
+    run 2   pan_permuted  -k1 -w32 -h10 -p_reverse processes in reverse
+    run 3   pan_rand      -k2 -w32 -h47 -RS983488254
+    ...                                           a random order, seeded
 
 ``plan(k, bits)`` picks these flags: run 1 is what ``--bitstate`` alone
 runs, the others vary the bits per state (``-k``, 1 to 4), the hash
 function (``-h``), the array size (``-w``, the largest that fits or half
-of it) and the order of the search (``-t_reverse``; ``-RS`` seeds for a
-pan compiled to pick transitions and processes in random order). The
-choice is a fixed function of the run's number: the same runs every time.
-``run_swarm`` compiles the two verifiers once, runs the plan as many at a
-time as it is given (each in its own directory, for its trail), kills the
-others at the first error and replays that run's trail (``pan -r -S``:
-the trail names the transitions taken, whatever the order that found
-them). ``Swarm`` is what was run and what pan said: states stored in each
-run, pan's "hash factor" (bits in the array over states stored; SPIN
-advises more than 100) and bits per state.
+of it) and the order of the search: processes in reverse (pan compiled
+``-DPERMUTED``), then transitions and processes in a random order (pan
+compiled ``-DT_RAND -DP_RAND``) from ``-RS`` seeds. The choice is a fixed
+function of the run's number: the same runs every time. SPIN's own order
+tries the highest-numbered thread first; a violation that needs thread 0
+to go first may wait for nearly the whole state space there, and be
+found at once in reverse (benchmarks/swarm.py, ``first_counters``).
+``run_swarm`` compiles the verifiers the plan needs once, runs the plan
+as many at a time as it is given (each in its own directory, for its
+trail), kills the others at the first error and replays that run's trail
+(``pan -r -S``: the trail names the transitions taken, whatever the order
+that found them). ``Swarm`` is what was run and what pan said: states
+stored in each run, pan's "hash factor" (bits in the array over states
+stored; SPIN advises more than 100) and bits per state.
 
 What it does not do: merge the runs' coverage (runs overlap; the states
 they stored together lie between the largest run and their sum), or vary
@@ -63,24 +67,27 @@ class Run:
     compiled to search in random order, and pan's flags."""
 
     number: int
-    randomised: bool
+    build: str           # a key of BUILDS
     flags: tuple
 
     def describe(self) -> str:
-        compiled = "-DBITSTATE -DT_RAND -DP_RAND" if self.randomised else "-DBITSTATE"
-        return f"run {self.number}: pan {' '.join(self.flags)} (compiled {compiled})"
+        return f"run {self.number}: {self.build} {' '.join(self.flags)} (compiled {' '.join(BUILDS[self.build])})"
+
+
+BUILDS = {"pan": ("-DBITSTATE",), "pan_permuted": ("-DBITSTATE", "-DPERMUTED"),
+          "pan_rand": ("-DBITSTATE", "-DT_RAND", "-DP_RAND")}
 
 
 def plan(count: int, bits: int) -> tuple:
     """``count`` runs over ``-w{bits}`` arrays (see the module's doc)."""
-    runs = [Run(1, False, ("-k3", f"-w{bits}"))]
+    runs = [Run(1, "pan", ("-k3", f"-w{bits}"))]
     for number in range(2, count + 1):
         pick = random.Random(number)
         flags = (f"-k{pick.randint(1, 4)}", f"-w{pick.choice((bits, bits - 1))}", f"-h{pick.randrange(100)}")
         if number == 2:
-            runs.append(Run(number, False, flags + ("-t_reverse",)))
+            runs.append(Run(number, "pan_permuted", flags + ("-p_reverse",)))
         else:
-            runs.append(Run(number, True, flags + (f"-RS{pick.randrange(1, 1 << 30)}",)))
+            runs.append(Run(number, "pan_rand", flags + (f"-RS{pick.randrange(1, 1 << 30)}",)))
     return tuple(runs)
 
 
@@ -200,15 +207,10 @@ def run_swarm(model: str, options: PanOptions, runs: tuple, parallel: int, progr
 
 
 def _compile(work: str, options: PanOptions, runs: tuple, vector: int, deadline) -> None:
-    flags = options.gcc_flags(vector)
-    for randomised in sorted({run.randomised for run in runs}):
-        extra = ["-DT_RAND", "-DP_RAND"] if randomised else []
-        _run(["gcc", "-O0" if options.quick else "-O2", "-w", *flags, *extra, "-o", _binary(randomised),
-              "pan.c"], work, deadline)
-
-
-def _binary(randomised: bool) -> str:
-    return "pan_rand" if randomised else "pan"
+    flags = [flag for flag in options.gcc_flags(vector) if flag != "-DBITSTATE"]
+    for build in sorted({run.build for run in runs}):
+        _run(["gcc", "-O0" if options.quick else "-O2", "-w", *flags, *BUILDS[build], "-o", build, "pan.c"],
+             work, deadline)
 
 
 def _swarm(work, options, runs, parallel, deadline, progress) -> Swarm | None:
@@ -253,7 +255,7 @@ def _one(work: str, run: Run, options: PanOptions, pool: _Pool, progress, starte
     os.makedirs(where, exist_ok=True)
     first = depth = options.max_depth or FIRST_DEPTH
     while True:
-        cmd = [os.path.join(work, _binary(run.randomised)), *run.flags, f"-m{depth}", "-n"]
+        cmd = [os.path.join(work, run.build), *run.flags, f"-m{depth}", "-n"]
         proc = pool.start(run.number, cmd, where)
         if proc is None:
             return None if depth == first else Finished(run, None, stopped=True)
@@ -320,7 +322,7 @@ def _directory(work: str, run: Run, options: PanOptions) -> str:
 def _replayed(work: str, found: Finished, options: PanOptions, deadline) -> Finished:
     """The run that found an error, with the ``@RC`` lines of its trail."""
     where = _directory(work, found.run, options)
-    out = _run([os.path.join(work, _binary(found.run.randomised)), "-r", "-S", "-n"], where, deadline,
+    out = _run([os.path.join(work, found.run.build), "-r", "-S", "-n"], where, deadline,
                check=False)
     lines = tuple(line.strip() for line in out.splitlines() if line.strip().startswith("@RC "))
     return replace(found, result=replace(found.result, replay=lines))
