@@ -379,7 +379,7 @@ def _states_phrase(swarm: Swarm) -> str:
     if factors:
         text += f"; hash factor {_span(factors, '{:.3g}')} (SPIN advises more than 100)"
     if bits:
-        text += f", {_span(bits, '{}')} bits per state"
+        text += f", {_span(bits, '{}')} bit{'' if bits == [1] else 's'} per state"
     return text
 
 
