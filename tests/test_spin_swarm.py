@@ -270,3 +270,9 @@ def test_pan_s_numbers_are_read(tmp_path):
     assert _number(r"hash factor: ([\d.e+]+)", out, float) == 19065.0
     assert _number(r"bits set per state: (\d+)", out, int) == 3
     assert replace(_finished(1, 5, 2.0), stopped=True).stopped
+
+
+def test_a_single_run_stopped_by_the_time_bound_says_so():
+    stopped = replace(_finished(1, 39_000_000, None, bits=None), stopped=True)     # states from pan's progress
+    swarm = Swarm(1, 1, (stopped,), timed_out=True)
+    assert describe([("x", swarm)])[0] == "  bitstate search: the time bound stopped the run; 39,000,000 states stored"

@@ -354,7 +354,9 @@ def _runs_phrase(swarm: Swarm) -> str:
         at_a_time = "" if swarm.parallel == 1 else f" ({swarm.parallel} at a time)"
         return (f"run {swarm.found.run.number} of {total}{at_a_time} found a violation"
                 + (f", {before} other{'s' if before > 1 else ''} ended without one" if before else ""))
-    if swarm.timed_out:
+    if swarm.timed_out and total == 1:
+        text = "the time bound stopped the run"
+    elif swarm.timed_out:
         text = (f"{ended} of {_plural(total, 'run')} ended without a violation before the time bound "
                 "stopped the search")
     elif total == 1:
