@@ -49,6 +49,11 @@ def _racecheck(*args, env=None):
                           cwd=ROOT, env=env)
 
 
+def _swarm_of_3(variant: str):
+    return _racecheck(DIRTY, "--variant", variant, "--engine", "spin", "--swarm", "3", "--cores", "2", "-q",
+                      *SMALL)
+
+
 def _dirty(name: str):
     scenario = load_scenario(DIRTY)
     return scenario, scenario.variant(name)
@@ -93,8 +98,7 @@ def test_each_run_of_a_swarm_finds_a_violation_that_replays():
 
 @needs_spin
 def test_the_command_line_reports_a_swarm_s_violation_like_any_other():
-    run = _racecheck(DIRTY, "--variant", "unlocked", "--engine", "spin", "--swarm", "3", "--cores", "2",
-                     "-q", *SMALL)
+    run = _swarm_of_3("unlocked")
     assert run.returncode == 0, run.stdout + run.stderr
     out = flat(run.stdout)
     assert "variant unlocked: violation of invariant page_not_lost (as expected)" in out
@@ -153,8 +157,7 @@ def test_no_violation_is_inconclusive(swarm):
 
 @needs_spin
 def test_the_command_line_never_says_safe():
-    run = _racecheck(DIRTY, "--variant", "trylock", "--engine", "spin", "--swarm", "3", "--cores", "2",
-                     "-q", *SMALL)
+    run = _swarm_of_3("trylock")
     assert run.returncode == 3, run.stdout + run.stderr
     out = flat(run.stdout)
     assert "variant trylock: inconclusive (SPIN's search was not exhaustive" in out

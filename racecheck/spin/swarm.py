@@ -46,7 +46,6 @@ import os
 import random
 import re
 import subprocess
-import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -54,7 +53,7 @@ from dataclasses import dataclass, replace
 
 from racecheck.errors import InternalError
 
-from .pan import _PROGRESS, FIRST_DEPTH, MAX_DEPTH, VECTOR_SIZES, PanOptions, PanResult, _run, parse
+from .pan import _PROGRESS, FIRST_DEPTH, MAX_DEPTH, VECTOR_SIZES, PanOptions, PanResult, _run, generated, parse
 
 MAX_BITS = 32            # -w32: a 512 MiB array per run, SPIN's swarm default
 MIN_BITS = 20
@@ -193,11 +192,7 @@ class _Pool:
 def run_swarm(model: str, options: PanOptions, runs: tuple, parallel: int, progress=None) -> Swarm:
     """Compile pan for ``runs`` and run them, ``parallel`` at a time, until
     one reports an error or all have ended (or ``options.timeout``)."""
-    deadline = time.monotonic() + options.timeout if options.timeout else None
-    with tempfile.TemporaryDirectory(prefix="racecheck-swarm-") as work:
-        with open(os.path.join(work, "model.pml"), "w", encoding="utf-8") as handle:
-            handle.write(model)
-        _run(["spin", *options.spin_flags(), "-a", "model.pml"], work, deadline)
+    with generated(model, options) as (work, deadline):
         for vector in VECTOR_SIZES:
             _compile(work, options, runs, vector, deadline)
             swarm = _swarm(work, options, runs, parallel, deadline, progress)
