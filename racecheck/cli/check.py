@@ -153,6 +153,8 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
         results.append(checked)
         print()
         print(render_variant(checked, path))
+        for line in getattr(checked, "swarm_lines", list)():     # --engine spin --bitstate: the runs
+            print("\n".join(fold_prose(line, current_style().width, "  ")))
         if checked.exploration.exit_reason is ExitReason.INTERRUPTED:
             print("racecheck: interrupted; the statistics above are those of the partial search", file=sys.stderr)
             return EXIT_INTERRUPTED

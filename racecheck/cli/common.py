@@ -59,8 +59,13 @@ def search_options(parser) -> None:
     parser.add_argument("--bitstate", action="store_true",
                         help="--engine spin: one bit per state (-DBITSTATE): far less memory, but states "
                              "may be missed; the verdict is never 'safe'")
-    parser.add_argument("--cores", type=positive_int, default=1, metavar="N",
-                        help="--engine spin: search on N cores (-DNCORE=N)")
+    parser.add_argument("--swarm", type=positive_int, default=0, metavar="K",
+                        help="--engine spin: K bitstate searches that differ in hash functions, seeds and "
+                             "search order (SPIN's swarm), --cores at a time, stopping at the first "
+                             "violation; the verdict is never 'safe'")
+    parser.add_argument("--cores", type=positive_int, metavar="N",
+                        help="--engine spin: search on N cores (-DNCORE=N); with --swarm, run N searches "
+                             "at a time (default: this machine's cores)")
     parser.add_argument("--graph-budget", type=count, metavar="N", default=ANALYSIS_BUDGET,
                         help="walk at most N states of the full (unreduced) state graph for coverage and "
                              f"'how common' (default {ANALYSIS_BUDGET:,}); coverage needs the walk only for "
@@ -81,11 +86,13 @@ def bounds_and_options(args) -> tuple:
     options = dict(reduction=not args.no_reduction, hash_compact=args.hash_compact,
                    progress=None if args.quiet else Progress(sys.stderr.isatty()),
                    analysis_budget=args.graph_budget)
-    spin = dict(collapse=args.collapse, bitstate=args.bitstate, cores=args.cores)
+    spin = dict(collapse=args.collapse, bitstate=args.bitstate, swarm=args.swarm, cores=args.cores)
     if args.engine == "spin":
         options.update(engine="spin", spin=spin)
-    elif args.collapse or args.bitstate or args.cores != 1:
+    elif args.collapse or args.bitstate or args.cores is not None:
         raise UsageError("--collapse, --bitstate and --cores are options of --engine spin")
+    elif args.swarm:
+        raise UsageError("--swarm is an option of --engine spin: --engine spin --swarm K")
     return bounds, options
 
 

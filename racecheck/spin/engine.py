@@ -27,12 +27,15 @@ refused; ``--max-depth`` is pan's ``-m``, ``--max-memory`` its
 ``-DMEMLIM``, ``--timeout`` the time of the whole run. A search that is not
 exhaustive (bitstate, hash-compact, a depth or memory limit) gives an
 inconclusive verdict, never "safe"; a violation it finds is real (replayed).
+``--bitstate`` and ``--swarm K`` run one or K bitstate searches
+(``spin.swarm``); the variant comes back as ``SwarmChecked``, whose
+``swarm_lines()`` say what the runs did.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 
 from racecheck.errors import InternalError, UsageError
 from racecheck.explore.check import CheckedVariant
@@ -44,6 +47,7 @@ from racecheck.scenario.schema import Scenario, Variant
 
 from .export import to_promela
 from .pan import PanOptions, PanResult, PanTimeout, require_tools, verify
+from .swarm import bits_for, describe, machine_cores, plan, run_swarm
 from .trail import schedule_of
 
 NOT_MINIMISED = "SPIN's depth-first trail, --engine spin"
@@ -52,11 +56,15 @@ NOT_COMPUTED = "--engine spin"
 
 def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bounds(), *,
                        reduction: bool = True, hash_compact: bool = False, collapse: bool = False,
-                       bitstate: bool = False, cores: int = 1, quick: bool = False,
+                       bitstate: bool = False, swarm: int = 0, cores: int | None = None, quick: bool = False,
                        progress=None) -> CheckedVariant:
     """Check one variant with SPIN; the result as the default engine gives it.
-    ``quick``: compile pan for a small model (tests); ``progress`` as for
-    ``explore``, called as pan reports."""
+    ``swarm``: that many bitstate runs (``spin.swarm``); ``cores``: pan's
+    -DNCORE, or with ``swarm`` the runs at a time (None: 1, or with
+    ``swarm`` this machine's cores). ``quick``: compile pan for a small
+    model (tests); ``progress`` as for ``explore``, called as pan reports."""
+    bitstate = bitstate or swarm > 0
+    _refuse_combinations(bitstate, hash_compact, collapse)
     if bounds.max_states is not None:
         raise UsageError("--max-states has no counterpart in SPIN's pan;\n"
                          "  bound --engine spin with --max-memory, --max-depth or --timeout")
@@ -68,7 +76,10 @@ def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bo
     require_tools()
     model = to_promela(program)
     options = PanOptions(reduction=reduction, collapse=collapse, hash_compact=hash_compact, bitstate=bitstate,
-                         cores=cores, max_depth=bounds.max_depth, memory=bounds.max_memory, quick=quick)
+                         cores=cores or 1, max_depth=bounds.max_depth, memory=bounds.max_memory, quick=quick)
+    if bitstate:
+        parallel = min(swarm, cores or machine_cores()) if swarm else 1
+        return _check_bitstate(scenario, variant, program, model, options, bounds, swarm, parallel, progress)
     start = time.monotonic()
     totals, found, result = Stats(), None, None
     for checks in runs(program, expect):
@@ -86,6 +97,64 @@ def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bo
             break
     return _checked(scenario, variant, program, found, totals, _exit_reason(result, found, bounds),
                     bounds, reduction)
+
+
+def _refuse_combinations(bitstate: bool, hash_compact: bool, collapse: bool) -> None:
+    for given, name, what in ((hash_compact, "--hash-compact", "a fingerprint of each state (-DHC4)"),
+                              (collapse, "--collapse", "each state compressed (-DCOLLAPSE)")):
+        if bitstate and given:
+            raise UsageError(f"--bitstate and --swarm cannot be combined with {name}: a bitstate search "
+                             f"stores one bit array, {name} {what}; choose one")
+
+
+def _check_bitstate(scenario, variant, program, model, options, bounds, count, parallel,
+                    progress) -> CheckedVariant:
+    """One bitstate run, or ``count`` of them (``spin.swarm``), ``parallel``
+    at a time, for each set of kinds ``runs`` gives, until a violation is
+    found. A violation found after the expected kind was looked for in
+    vain is no mismatch: the search that missed the expected kind was not
+    exhaustive (the outcome is inconclusive)."""
+    memory = options.memory // parallel if options.memory else None
+    options = replace(options, cores=1 if count else options.cores, memory=memory)
+    todo = plan(max(1, count), bits_for(bounds.max_memory, parallel, options.quick))
+    start = time.monotonic()
+    passes, found, exit_reason = [], None, ExitReason.INCOMPLETE
+    for checks in runs(program, variant.expect):
+        timeout = None if bounds.timeout is None else bounds.timeout - (time.monotonic() - start)
+        try:
+            swarm = run_swarm(model, _with(options, checks, timeout), todo, parallel, progress)
+        except PanTimeout:
+            exit_reason = ExitReason.TIMEOUT
+            break
+        passes.append((_looked_for(checks), swarm))
+        if swarm.found is not None:
+            found = violation_from(program, swarm.found.result, checks)
+            exit_reason = ExitReason.FOUND if len(passes) == 1 else ExitReason.INCOMPLETE
+            break
+        if swarm.timed_out:
+            exit_reason = ExitReason.TIMEOUT
+            break
+    stats = Stats(sum(s.states for _, s in passes), sum(s.transitions for _, s in passes),
+                  max((s.depth for _, s in passes), default=0), time.monotonic() - start)
+    checked = _checked(scenario, variant, program, found, stats, exit_reason, bounds, options.reduction)
+    return SwarmChecked(**{f.name: getattr(checked, f.name) for f in fields(CheckedVariant)},
+                        passes=tuple(passes))
+
+
+@dataclass(frozen=True)
+class SwarmChecked(CheckedVariant):
+    """A variant checked by bitstate runs: ``passes`` as ``swarm.describe``
+    takes them."""
+
+    passes: tuple = ()
+
+    def swarm_lines(self) -> list:
+        return describe(self.passes)
+
+
+def _looked_for(checks) -> str:
+    names = [kind[-1] for kind in checks]
+    return ", ".join(names) if len(names) <= 2 else "every other kind"
 
 
 def runs(program: Program, expect) -> list:

@@ -22,6 +22,7 @@ Nothing here prints; a missing ``spin`` or ``gcc`` is ``MissingTool``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -121,11 +122,7 @@ def verify(model: str, options: PanOptions = PanOptions(), progress=None) -> Pan
     memory=BYTES)`` is called as pan reports (every million states), at
     most every ``progress.every`` seconds; ``memory`` is pan's."""
     require_tools()
-    deadline = time.monotonic() + options.timeout if options.timeout else None
-    with tempfile.TemporaryDirectory(prefix="racecheck-spin-") as work:
-        with open(os.path.join(work, "model.pml"), "w", encoding="utf-8") as handle:
-            handle.write(model)
-        _run(["spin", *options.spin_flags(), "-a", "model.pml"], work, deadline)
+    with generated(model, options) as (work, deadline):
         for vector in VECTOR_SIZES:
             _run(["gcc", "-O0" if options.quick else "-O2", "-w", *options.gcc_flags(vector), "-o", "pan",
                   "pan.c"], work, deadline)
@@ -138,6 +135,19 @@ def verify(model: str, options: PanOptions = PanOptions(), progress=None) -> Pan
             replay = _run(["./pan", "-r", "-S", "-n"], work, deadline, check=False)
             result = _with_replay(result, replay)
         return result
+
+
+@contextlib.contextmanager
+def generated(model: str, options: PanOptions):
+    """A fresh directory holding ``model`` and the pan.c that ``spin -a``
+    generates from it, with the checks of ``options``; yields it and the
+    deadline of ``options.timeout``."""
+    deadline = time.monotonic() + options.timeout if options.timeout else None
+    with tempfile.TemporaryDirectory(prefix="racecheck-spin-") as work:
+        with open(os.path.join(work, "model.pml"), "w", encoding="utf-8") as handle:
+            handle.write(model)
+        _run(["spin", *options.spin_flags(), "-a", "model.pml"], work, deadline)
+        yield work, deadline
 
 
 def _search(work: str, options: PanOptions, deadline, progress) -> PanResult | None:
