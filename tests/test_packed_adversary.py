@@ -320,3 +320,40 @@ def test_states_with_more_than_255_edges_back():
     result = _agree(scenario, scenario.variants[0], expect=EXHAUST)
     assert (result.stats.states, result.stats.transitions) == (260, 260 * 260)
     assert result.violation.kind == "livelock"
+
+
+FAIL_BETWEEN = """\
+racecheck: 1
+title: a step fails between two successors, one of which breaks the invariant
+state: {arr: [0, 0, 0]}
+threads:
+  w:
+    copies: 2
+    locals: {i: 0, g: 0}
+    steps:
+      - {step: check, label: again, do: "assert arr[1] == 0, 'shape 1'"}
+      - while: i < 2
+        steps:
+          - {step: resize, do: "arr = [arr[k] for k in range(1, len(arr))]"}
+          - {step: access, do: "arr[-1] += 1"}
+          - {step: i++, do: i += 1}
+      - if: g < 1
+        then:
+          - {step: goto again, do: g += 1, goto: again}
+invariants:
+  inv0: arr[0] <= 1
+deadlock: allowed
+livelock: allowed
+"""
+
+
+def test_failures_and_checks_keep_the_order_the_steps_ran():
+    """In a state where thread 0's successor breaks the invariant and
+    thread 1's step fails, both searches report the invariant first (the
+    interpreter checks each successor as it makes it); the packed search
+    used to record the failure first."""
+    from test_packed import _load_text
+    scenario = _load_text(FAIL_BETWEEN)
+    result = _agree(scenario, scenario.variants[0], expect=EXHAUST)
+    kinds = [v.kind for v in [result.violation, *result.others]]
+    assert kinds.index("invariant") < kinds.index("error")

@@ -105,10 +105,12 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
     violating = 0
     transitions = 0
 
-    def check_fresh(length):
-        """Check the states ``fresh`` holds (the last ones numbered)."""
+    def check_fresh(length, first=None):
+        """Check the states ``fresh`` holds (the last ones numbered, unless
+        ``first`` says where they start)."""
         nonlocal violating
-        first = len(table) - len(fresh)
+        if first is None:
+            first = len(table) - len(fresh)
         if keep_edges:
             terminal.extend(bytes(len(fresh)))
         if not fast_invariants:
@@ -177,8 +179,8 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
                     s2 = step(s, chooser)
                 except USER_ERRORS as exc:
                     mark[-1] = 1
-                    found.add(*_failure_kind(as_step_error(exc)), sid,
-                              (t, chooser.used() if chooser else ()), depth + 1)
+                    failures.append((len(succs), (*_failure_kind(as_step_error(exc)), sid,
+                                                  (t, chooser.used() if chooser else ()), depth + 1)))
                     if keep_edges:
                         terminal[sid] = 1
                 else:
@@ -192,7 +194,32 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
                 chooser = Chooser(plan)
         return succs
 
+    def check_in_order(succs, length):
+        """Check the states just stored from ``succs`` and record the
+        ``failures`` between them in the order the steps ran, as the
+        interpreter does (it checks each successor as it makes it)."""
+        new = list(fresh)
+        fresh.clear()
+        base = len(table) - len(new)
+        done = k = 0
+        pending = iter(failures + [(len(succs) + 1, None)])
+        at, failure = next(pending)
+        for i in range(len(succs) + 1):
+            while at == i:
+                if k > done:
+                    fresh.extend(new[done:k])
+                    check_fresh(length, base + done)
+                    done = k
+                found.add(*failure)
+                at, failure = next(pending)
+            if i < len(succs) and k < len(new) and new[k] == succs[i]:
+                k += 1
+        if len(new) > done:
+            fresh.extend(new[done:])
+            check_fresh(length, base + done)
+        failures.clear()
 
+    failures: list = []               # (successors made before it, Found.add's arguments)
     depth_bound = False
     # a level of the breadth-first search: states packed in bytes, numbered
     # from ``first`` on
@@ -270,7 +297,13 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
                     continue
                 transitions += len(succs)
                 width = store(succs, sid, next_states, parents, fresh, edge_to, width, out, many, wide_from)
-                if fresh:
+                if failures and fresh is None:          # nothing to check between them
+                    for _, failure in failures:
+                        found.add(*failure)
+                    failures.clear()
+                elif failures:
+                    check_in_order(succs, depth + 1)
+                elif fresh:
                     check_fresh(depth + 1)
                 if max_states is not None and len(table) >= max_states and next_states:
                     exit_reason, stop = ExitReason.MAX_STATES, True
