@@ -401,7 +401,8 @@ class DeadValues:
         self.pcs_of = _getter(tuple(t.pc_slot for t in threads))
         self.ends = tuple(t.end for t in threads)
         self.local_slots = tuple(tuple(slot for _, slot in t.local_slots) for t in threads)
-        self.local_reads = tuple(future_local_reads(t) for t in threads)
+        memo: dict = {}
+        self.local_reads = tuple(future_local_reads(t, memo) for t in threads)
         self.roots = [tables.atoms.roots[name] for name in program.shared_names]
         self.conjuncts = tables.conjuncts
         self.varying = tables.written
