@@ -150,6 +150,64 @@ def test_waiter_that_can_never_finish_is_a_livelock(program):
     assert explore(prog, reduction=False).violation.kind == "livelock"
 
 
+# Found by the strategy above: after t0 runs both steps and t1 its first
+# two, the sleep-set search leaves a state whose stored edges reach no
+# ending (t0's step that would let t1 out sleeps there); only its
+# completion shows that every run can still end.
+_RETRY = """
+racecheck: 1
+title: a retry loop that a sleeping step lets out
+state: {x: 0, y: 0}
+threads:
+  t0:
+    steps:
+      - {step: x = 0, do: x = 0}
+      - {step: y = x, do: y = x}
+  t1:
+    steps:
+      - {step: x = 0, label: top, do: x = 0}
+      - step: x = 1
+        do: |
+          x = 0
+          x = 1
+      - if: x == 0
+        then: [{step: retry, goto: top}]
+deadlock: allowed
+"""
+
+
+def _cannot_end(edges, terminal) -> int:
+    """How many states the edges lead to no ending from."""
+    reach = {sid for sid, end in enumerate(terminal) if end}
+    grew = True
+    while grew:
+        grew = False
+        for sid, succs in enumerate(edges):
+            if sid not in reach and any(succ in reach for succ in succs):
+                reach.add(sid)
+                grew = True
+    return len(edges) - len(reach)
+
+
+def test_completion_keeps_a_false_livelock_out(program, monkeypatch):
+    from racecheck.explore import search
+    prog = program(_RETRY)
+    full = explore(prog, reduction=False)
+    assert full.verdict is Verdict.SAFE
+    seen = []
+    real = search._find_livelock
+
+    def spy(edges, terminal, found, deadline=None, complete=None):
+        seen.append(_cannot_end(edges, terminal))      # before completion
+        return real(edges, terminal, found, deadline, complete)
+
+    monkeypatch.setattr(search, "_find_livelock", spy)
+    result = explore(prog)
+    assert result.verdict is Verdict.SAFE
+    assert result.stats.states <= full.stats.states
+    assert seen[0] > 0          # the stored edges alone would call it a livelock
+
+
 def test_completion_decides_a_state_without_stored_edges():
     # 0 -> 1 -> 2 (an ending); 3 has no stored edge: its completion leads
     # to 1, so nothing livelocks
