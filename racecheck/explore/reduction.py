@@ -62,8 +62,10 @@ reads: from a state whose last pass had sleep set Z, every violation
 reached by a run in which no thread of Z has a step independent of all
 steps before it is found; the two cases above go through with a chosen as
 the earliest-run thread of the set among such "first" threads
-(docs/reduction.md, "Sleep sets", has the argument). Not used when the
-livelock check needs every edge of the ample sets.
+(docs/reduction.md, "Sleep sets", has the argument). When livelock is
+checked, a state whose stored edges reach no ending is completed with
+its whole ample set before it may count as livelocked (explore.livelock;
+docs/reduction.md, "Livelock under sleep sets").
 
 Livelock (a reachable state from which no ending can be reached) is
 preserved in both directions. No false alarm: from any state of the reduced
@@ -399,7 +401,8 @@ class DeadValues:
         self.pcs_of = _getter(tuple(t.pc_slot for t in threads))
         self.ends = tuple(t.end for t in threads)
         self.local_slots = tuple(tuple(slot for _, slot in t.local_slots) for t in threads)
-        self.local_reads = tuple(future_local_reads(t) for t in threads)
+        memo: dict = {}
+        self.local_reads = tuple(future_local_reads(t, memo) for t in threads)
         self.roots = [tables.atoms.roots[name] for name in program.shared_names]
         self.conjuncts = tables.conjuncts
         self.varying = tables.written

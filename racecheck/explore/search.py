@@ -22,7 +22,8 @@ What is checked, and when:
 * livelock: after an exhaustive search, a reachable state from which no
   ending (all threads finished, a deadlock, or a failing step) can be
   reached. Found by backward reachability over stored edges, which are kept
-  only when some thread can loop.
+  only when some thread can loop; under sleep sets, a state they do not
+  lead to an ending is completed first (``explore.livelock``).
 
 Bounds (``max_states``, ``max_depth``, ``timeout``, ``max_memory``) end the
 search early; the verdict is then ``inconclusive`` unless a violation was
@@ -44,6 +45,7 @@ from operator import itemgetter
 
 from racecheck.errors import InternalError
 from racecheck.explore.budget import peak_memory
+from racecheck.explore.livelock import find_livelock as _find_livelock
 from racecheck.explore.reduction import DeadValues, Reducer
 from racecheck.explore.result import Bounds, ExitReason, Exploration, Stats, Verdict, Violation
 from racecheck.explore.schedule import Schedule
@@ -113,10 +115,10 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     reducer = Reducer(program) if reduction and len(program.threads) > 1 else None
     ample = reducer.ample if reducer is not None else None
     proviso = reducer is not None and program.may_cycle
-    # sleep sets (see explore.reduction): not when livelock is checked, since
-    # a sleeping transition leaves an edge out of the stored graph
-    sleeper = reducer.sleep if reducer is not None and not keep_edges and len(program.threads) <= _SLEEP_THREADS \
-        else None
+    # sleep sets (see explore.reduction); when livelock is checked, a state
+    # that the stored edges do not lead to an ending is completed afterwards
+    # (explore.livelock)
+    sleeper = reducer.sleep if reducer is not None and len(program.threads) <= _SLEEP_THREADS else None
     numbered = keep_edges or proviso or sleeper is not None
     # merged states would break the replay of livelock cycles: not with edges
     merge = reduction and not keep_edges
@@ -317,24 +319,16 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                                 transitions += 1
                                 mark[s2[slot]] = 1
                                 key = keyof(s2) if keyof else s2
-                                if keep_edges:
+                                if numbered:
                                     sid2 = visited.get(key)
                                     if sid2 is None:
-                                        sid2 = add_state(s2, key, sid, t, chooser.used() if chooser else (), depth + 1)
+                                        sid2 = add_state(s2, key, sid, t, chooser.used() if chooser else (),
+                                                         depth + 1, after if sleeper else 0)
                                         next_level.append(sid2)
-                                        next_states.append(s2)
-                                    elif sid2 <= sid:
-                                        old = True        # C3: an edge that may close a cycle
-                                    edges[sid].append(sid2)
-                                elif numbered:
-                                    sid2 = visited.get(key)
-                                    if sid2 is None:
-                                        next_level.append(add_state(s2, key, sid, t, chooser.used() if chooser else (),
-                                                                    depth + 1, after if sleeper else 0))
                                         next_states.append(s2)
                                     else:
                                         if sid2 <= sid:
-                                            old = True
+                                            old = True    # C3: an edge that may close a cycle
                                         if sleeper is not None and asleep[sid2] & ~after:
                                             asleep[sid2] &= after
                                             if not queued[sid2]:
@@ -344,6 +338,8 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
                                         if recheck and s2 not in bad_states and not _holds_all(recheck, s2):
                                             add_state(s2, key, sid, t, chooser.used() if chooser else (), depth + 1,
                                                       stored=False)
+                                    if keep_edges:
+                                        edges[sid].append(sid2)
                                 elif key not in visited:
                                     next_level.append(add_state(s2, key, sid, t, chooser.used() if chooser else (),
                                                                 depth + 1))
@@ -386,8 +382,13 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     # -- livelock: states from which no ending can be reached -------------
     if keep_edges and exit_reason is ExitReason.EXHAUSTED and _wants_livelock(found, expect):
         try:
-            if not _find_livelock(edges, terminal, found, deadline):
+            completed = [0]
+            complete = None if sleeper is None else _completer(
+                states, edges, terminal, visited, keyof, (parent, via, picks), threads, steppers, chooses, ample,
+                completed)
+            if not _find_livelock(edges, terminal, found, deadline, complete):
                 exit_reason = ExitReason.TIMEOUT
+            transitions += completed[0]
         except KeyboardInterrupt:
             exit_reason = ExitReason.INTERRUPTED
 
@@ -535,48 +536,77 @@ def _step_between(program, a, b) -> tuple:
     raise InternalError("a stored edge of the state graph cannot be replayed")
 
 
-def _find_livelock(edges, terminal, found: _Found, deadline=None) -> bool:
-    """Backward reachability from the ending states; what is left livelocks.
-    False when the ``deadline`` (a ``time.perf_counter()`` instant) passed first."""
-    n = len(edges)
-    reverse: list = [[] for _ in range(n)]
-    for sid in range(n):
-        if sid % 4096 == 0 and _late(deadline):
-            return False
-        for succ in edges[sid]:
-            reverse[succ].append(sid)
-    can_end = bytearray(terminal)
-    stack = [sid for sid in range(n) if terminal[sid]]
-    done = 0
-    while stack:
-        done += 1
-        if done % 4096 == 0 and _late(deadline):
-            return False
-        sid = stack.pop()
-        for pred in reverse[sid]:
-            if not can_end[pred]:
-                can_end[pred] = 1
-                stack.append(pred)
-    first = can_end.find(0)            # smallest number: reached first by BFS
-    if first >= 0:
-        found.by_key[("livelock", "livelock", "")] = (0, len(found.by_key), "livelock", "livelock", "",
-                                                       first, _cycle_from(first, edges))
-    return True
+def _completer(states, edges, terminal, visited, keyof, paths, threads, steppers, chooses, ample, count):
+    """``explore.livelock``'s ``complete`` for a search under sleep sets:
+    runs the whole ample set of a stored state (every enabled thread when
+    a successor is numbered no later than the state: the cycle proviso),
+    stores the states it reaches that were not stored, with their numbers,
+    parents and edges, and returns the successors (none, marking the state
+    terminal, when it is an ending). ``count[0]`` counts the transitions."""
+    parent, via, picks = paths
 
+    def complete(sid):
+        s = states[sid]
+        enabled = []
+        for t, slot, guards, end in threads:
+            pc = s[slot]
+            if pc == end:
+                continue
+            guard = guards[pc]
+            try:
+                if guard is None or guard(s):
+                    enabled.append(t)
+            except USER_ERRORS:
+                terminal[sid] = 1                 # a failing await
+                return []
+        if not enabled:
+            terminal[sid] = 1                     # finished, or a deadlock
+            return []
+        todo = ample(s, enabled)
+        full = len(todo) == len(enabled)
+        succs = []
+        while True:
+            old = False
+            for t in todo:
+                step = steppers[t]
+                slot, may_choose = chooses[t]
+                chooser = Chooser() if may_choose[s[slot]] else None
+                while True:
+                    try:
+                        s2 = step(s, chooser)
+                    except USER_ERRORS:
+                        terminal[sid] = 1         # a failing step
+                        return succs
+                    count[0] += 1
+                    key = keyof(s2) if keyof else s2
+                    sid2 = visited.get(key)
+                    if sid2 is None:
+                        sid2 = visited[key] = len(parent)
+                        parent.append(sid)
+                        via.append(t)
+                        if chooser is not None and chooser.used():
+                            picks[sid2] = chooser.used()
+                        states.append(s2)
+                        edges.append([])
+                        terminal.append(0)
+                    elif sid2 <= sid:
+                        old = True
+                    succs.append(sid2)
+                    if chooser is None:
+                        break
+                    plan = chooser.next_plan()
+                    if plan is None:
+                        break
+                    chooser = Chooser(plan)
+            if old and not full:
+                todo = [t for t in enabled if t not in todo]
+                full = True
+                continue
+            break
+        edges[sid] = succs
+        return succs
 
-def _late(deadline) -> bool:
-    return deadline is not None and time.perf_counter() >= deadline
-
-
-def _cycle_from(sid: int, edges) -> tuple:
-    """Follow first successors from ``sid`` until a state repeats."""
-    seen: dict = {}
-    walk = []
-    while sid not in seen:
-        seen[sid] = len(walk)
-        walk.append(sid)
-        sid = edges[sid][0]
-    return (tuple(walk), seen[sid])
+    return complete
 
 
 def _checked(program: Program) -> tuple:

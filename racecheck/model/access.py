@@ -156,6 +156,7 @@ class AccessTables:
         self._settled: dict = {}            # (id of code, tid) -> (masks, assigned), for analyses that
                                             # consulted no assumption
         self._futures: dict = {}            # thread -> (reads, writes, future reads, future writes)
+        self._rows: dict = {}               # thread -> its _row, when that consulted no assumption
         self._unwritten(program)
         self._properties(program)
 
@@ -225,14 +226,16 @@ class AccessTables:
         weaker one, so later rounds of the fixpoint reuse it."""
         if code is None or not code.names & self.shared:
             return _NOTHING                 # it touches no shared variable
-        settled = self._settled.get((id(code), tid))
+        # copies of a thread share their code; only ``tid`` tells them apart
+        key = (id(code), tid if "tid" in code.names else None)
+        settled = self._settled.get(key)
         if settled is None:
             atoms = self.atoms
             asked, atoms.asked = atoms.asked, False
             acc = _analyse(code, self.shared, self.params, tid, atoms)
             settled = (_masks(atoms, acc), self._assigned(acc))
             if not atoms.asked:
-                self._settled[(id(code), tid)] = settled
+                self._settled[key] = settled
             atoms.asked = asked or atoms.asked
         masks, (varied, constants) = settled
         self.varied |= varied
@@ -245,19 +248,22 @@ class AccessTables:
         self.future_reads, self.future_writes = [], []
         self.loud = self.counted = self.other_writes = self.varied = 0
         self.assigned: dict = {}            # leaf atom -> the constants steps assign to it
+        atoms = self.atoms
         for t, thread in enumerate(program.threads):
-            r, w, g = [], [], []
-            for instr in thread.instrs:
-                node = instr.node
-                guard = self.code_masks(getattr(node, "await_", None), thread.copy)[0]
-                code = node.do if hasattr(node, "do") else node.cond
-                reads, writes, loud, counted, other = self._masks(code, thread.copy)
-                r.append(reads | guard)
-                w.append(writes)
-                g.append(guard)
-                self.loud |= loud | guard
-                self.counted |= counted
-                self.other_writes |= other
+            row = self._rows.get(t)
+            if row is None:
+                asked, atoms.asked = atoms.asked, False
+                row = self._row(thread)
+                if not atoms.asked:
+                    self._rows[t] = row     # it consulted no assumption: the same in every round
+                atoms.asked = asked or atoms.asked
+            r, w, g, loud, counted, other, varied, constants = row
+            self.loud |= loud
+            self.counted |= counted
+            self.other_writes |= other
+            self.varied |= varied
+            for bit, value in constants:
+                self.assigned[bit] = self.assigned.get(bit, frozenset()) | {value}
             last = self._futures.get(t)
             if last is not None and last[0] == r and last[1] == w:
                 fr, fw = last[2], last[3]   # the same masks as in the last round
@@ -269,6 +275,30 @@ class AccessTables:
             self.guards.append(g + [0])
             self.future_reads.append(fr + [0])
             self.future_writes.append(fw + [0])
+
+    def _row(self, thread) -> tuple:
+        """A thread's per-pc masks ``(reads, writes, guards)``, and what
+        its steps add to ``loud``, ``counted``, ``other_writes``,
+        ``varied`` and ``assigned`` (as ``((leaf, constant), ...)``)."""
+        r, w, g = [], [], []
+        loud_all = counted_all = other_all = 0
+        self.varied, varied_before = 0, self.varied
+        assigned_before, self.assigned = self.assigned, {}
+        for instr in thread.instrs:
+            node = instr.node
+            guard = self._masks(getattr(node, "await_", None), thread.copy)[0]
+            code = node.do if hasattr(node, "do") else node.cond
+            reads, writes, loud, counted, other = self._masks(code, thread.copy)
+            r.append(reads | guard)
+            w.append(writes)
+            g.append(guard)
+            loud_all |= loud | guard
+            counted_all |= counted
+            other_all |= other
+        varied, self.varied = self.varied, varied_before
+        constants = tuple((bit, value) for bit, values in self.assigned.items() for value in values)
+        self.assigned = assigned_before
+        return r, w, g, loud_all, counted_all, other_all, varied, constants
 
     def _properties(self, program) -> None:
         atoms, shared, params = self.atoms, self.shared, self.params
@@ -381,15 +411,22 @@ def local_reads(code, local_names: frozenset) -> set:
     return names
 
 
-def future_local_reads(thread) -> list:
-    """Per pc: the local slots the thread may still read from there on."""
+def future_local_reads(thread, memo: dict | None = None) -> list:
+    """Per pc: the local slots the thread may still read from there on.
+    ``memo`` (a dict, shared between calls) keeps what each instruction
+    reads by name, for the copies of a thread, which share their code."""
     slots = dict(thread.local_slots)
     names = frozenset(slots)
+    memo = {} if memo is None else memo
     own = []
     for instr in thread.instrs:
         node = instr.node
-        read = local_reads(getattr(node, "await_", None), names) | local_reads(getattr(node, "do", None), names) \
-            | local_reads(getattr(node, "cond", None), names)
+        key = (id(node), names)
+        read = memo.get(key)
+        if read is None:
+            read = memo[key] = (local_reads(getattr(node, "await_", None), names)
+                                | local_reads(getattr(node, "do", None), names)
+                                | local_reads(getattr(node, "cond", None), names))
         own.append(frozenset(slots[n] for n in read))
     future = list(own)
     changed = True
