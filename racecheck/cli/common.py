@@ -168,23 +168,21 @@ class Progress:
     def __call__(self, states: int, transitions: int, depth: int, seconds: float,
                  memory: int | None = None) -> None:
         rate = states / seconds if seconds > 0 else 0
-        if self.tty:
-            sys.stderr.write(f"\r  {states:,} states, depth {depth}, {rate:,.0f} states/s, {seconds:.0f} s ")
-            self.shown = True
-        else:
-            sys.stderr.write(f"racecheck: {self.label}: {plural(states, 'state')}, {rate:,.0f} states/s, "
-                             f"depth {depth}, {(memory or peak_memory()) / 2**20:,.0f} MiB, {seconds:.0f} s\n")
-        sys.stderr.flush()
-
+        self._write(f"{states:,} states, depth {depth}, {rate:,.0f} states/s, {seconds:.0f} s",
+                    f"{plural(states, 'state')}, {rate:,.0f} states/s, depth {depth}, "
+                    f"{(memory or peak_memory()) / 2**20:,.0f} MiB, {seconds:.0f} s")
 
     def say(self, text: str) -> None:
         """Progress that is not a state count (the lkmm enumeration's)."""
+        self._write(text, f"{text}, {peak_memory() / 2**20:,.0f} MiB")
+
+    def _write(self, short: str, line: str) -> None:
+        """``short`` over the terminal's line, or ``line`` as a line of the log."""
         if self.tty:
-            sys.stderr.write(f"\r  {text} \033[K")
+            sys.stderr.write(f"\r  {short} ")
             self.shown = True
         else:
-            sys.stderr.write(f"racecheck: {self.label}: {text}, "
-                             f"{peak_memory() / 2**20:,.0f} MiB\n")
+            sys.stderr.write(f"racecheck: {self.label}: {line}\n")
         sys.stderr.flush()
 
 
