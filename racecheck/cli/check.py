@@ -141,7 +141,6 @@ def _check_file(path: str, variant_name: str | None, bounds: Bounds, options: di
         lkmm_cli.warn_unbounded(path, bounds)
     for variant in variants:
         if scenario.memory == "lkmm":
-            from . import lkmm_check as lkmm_cli      # memory: lkmm only: not on the sc path
             label_progress(options, path, variant)
             results.append(lkmm_cli.check(scenario, variant, bounds, path, options.get("progress")))
             end_progress(options)

@@ -103,14 +103,30 @@ def explore(threads, init: dict, max_runs: int = DEFAULT_MAX_RUNS,
     ``progress``: an object with ``every`` (seconds) and ``say(text)``,
     told how far the enumeration is at most that often."""
     domains = {loc: {value} for loc, value in init.items()}
-    budget = [max_replays, max_replays, Pulse(progress)]
+    pulse = Pulse(progress)
+    budget = Budget(max_replays, pulse)
     for rounds in range(1, max_rounds + 1):
-        budget[2].round = rounds
+        budget.round = rounds
         runs = [thread_runs(tid, program, domains, max_runs, budget) for tid, program in enumerate(threads)]
         if not _grow(domains, runs) or rounds > _max_writes(runs):
             break
     initial = {loc: init.get(loc, 0) for loc in domains}
-    return _graphs(runs, initial, max_candidates, prune, budget[2])
+    return _graphs(runs, initial, max_candidates, prune, pulse)
+
+
+class Budget:
+    """The runs of thread code the enumeration of runs may still try, over
+    every round and thread."""
+
+    def __init__(self, bound: int, pulse):
+        self.bound, self.spent, self.pulse, self.round = bound, 0, pulse, 0
+
+    def spend(self) -> None:
+        self.spent += 1
+        self.pulse(lambda: f"round {self.round} of thread runs: {self.spent:,} runs of thread code tried")
+        if self.spent > self.bound:
+            raise TooBig(f"more than {self.bound} runs of thread code while enumerating the threads' "
+                         "runs (values that grow from round to round multiply them)")
 
 
 class Pulse:
@@ -153,20 +169,15 @@ def _grow(domains: dict, runs) -> bool:
 
 
 def thread_runs(tid: int, program, domains: dict, max_runs: int = DEFAULT_MAX_RUNS,
-                budget: list | None = None) -> list:
+                budget: Budget | None = None) -> list:
     """Every run of one thread when its reads return values from
     ``domains`` (location -> set of values; a location not there holds 0).
-    ``budget``: ``[replays left, bound]``, shared by the caller's rounds."""
+    ``budget``: shared by the caller's rounds and threads."""
     runs, stack = [], [()]
     while stack:
         choices = stack.pop()
         if budget is not None:
-            budget[0] -= 1
-            budget[2](lambda: f"round {budget[2].round} of thread runs: {budget[1] - budget[0]:,} runs of "
-                              f"thread code tried")
-            if budget[0] < 0:
-                raise TooBig(f"more than {budget[1]} runs of thread code while enumerating the threads' "
-                             "runs (values that grow from round to round multiply them)")
+            budget.spend()
         try:
             outcome = _replay(tid, program, choices, domains)
         except Stuck:

@@ -179,9 +179,8 @@ def check_variant_lkmm(scenario: Scenario, variant: Variant, max_candidates: int
     showing = {k: [i for i, violations in enumerate(judged) if any(v.key == k for v in violations)] for k in order}
     simplest = {k: min(showing[k], key=cost) for k in order}
     best = simplest[chosen]
-    others = tuple(kinds[k].violation() for k in order if k != chosen)
     also = tuple((simplest[k] + 1, kinds[k].violation()) for k in order if k != chosen)
-    result = Exploration(Verdict.VIOLATION, kinds[chosen].violation(), others, stats=stats,
+    result = Exploration(Verdict.VIOLATION, kinds[chosen].violation(), tuple(v for _, v in also), stats=stats,
                          exit_reason=ExitReason.EXHAUSTED)
     mine = tuple(v for v in judged[best] if v.key == chosen) + tuple(v for v in judged[best] if v.key != chosen)
     return LkmmChecked(scenario, variant, result, names, found.executions[best], best + 1, mine,

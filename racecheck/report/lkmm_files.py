@@ -66,10 +66,10 @@ def variant_blocks(checked: LkmmChecked, path: str) -> list:
 
 
 def bound_parts(checked: LkmmChecked) -> tuple:
-    """``Bounds: --max-states 200000 candidate executions ...`` as inline parts."""
+    """``Bound: --max-states N candidate executions ...`` as inline parts."""
     default = " (the default)" if checked.max_candidates == DEFAULT_MAX_CANDIDATES else ""
-    return ("Bound: ", Code("--max-states"), f" {checked.max_candidates} candidate executions (and runs of thread code){default}; "
-            "the other bounds do not apply under memory: lkmm.")
+    return ("Bound: ", Code("--max-states"), f" {checked.max_candidates} candidate executions (and runs of "
+            f"thread code){default}; the other bounds do not apply under memory: lkmm.")
 
 
 def also_blocks(checked: LkmmChecked, path: str) -> list:
@@ -78,7 +78,8 @@ def also_blocks(checked: LkmmChecked, path: str) -> list:
         return []
     blocks = [Heading(3, ("Also found",))]
     for number, other in checked.also:
-        blocks += [Para((_sentence(other.describe()), f", simplest in execution {number}:")), Pre((replay_command(path, checked.variant.name, number),), "sh")]
+        blocks += [Para((_sentence(other.describe()), f", simplest in execution {number}:")),
+                   Pre((replay_command(path, checked.variant.name, number),), "sh")]
     return blocks
 
 
