@@ -547,9 +547,105 @@ error:
     return NULL;
 }
 
+/* value_fingerprint(value) -> int
+ * A 64-bit fingerprint of a state of the interpreted search (a tuple of
+ * None, bools, ints, strs, records and tuples of them), for its hash
+ * compaction (explore/search.py). Unlike Python's hash it is the same in
+ * every process (strings are not salted) and has no built-in collisions
+ * (Python hashes -1 and -2 alike, and ints that differ by 2**61 - 1); like
+ * it, it is equal for equal values (True and 1). A record's shape (an
+ * object with a `fields` tuple) counts by its field names, an object
+ * without data (a placeholder) by its type's name. Mirrored in
+ * statetable.py (value_fingerprint). */
+#define FP_NONE 0x243f6a8885a308d3ULL
+#define FP_INT 0x13198a2e03707344ULL
+#define FP_BIG 0xa4093822299f31d0ULL
+#define FP_STR 0x082efa98ec4e6c89ULL
+#define FP_TUPLE 0x452821e638d01377ULL
+#define FP_SHAPE 0xbe5466cf34e90c6cULL
+#define FP_OTHER 0xc0ac29b7c97c50ddULL
+#define FP_DEPTH 64
+
+static int fp_value(PyObject *v, uint64_t *out, int depth) {
+    if (depth > FP_DEPTH) {
+        PyErr_SetString(PyExc_ValueError, "a state value nested too deep");
+        return -1;
+    }
+    if (v == Py_None) {
+        *out = mix(FP_NONE);
+        return 0;
+    }
+    if (PyLong_Check(v)) {
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (x == -1 && PyErr_Occurred()) return -1;
+        if (!overflow) {
+            *out = mix((uint64_t)x + FP_INT);
+            return 0;
+        }
+        int64_t bits = (int64_t)_PyLong_NumBits(v);
+        if (bits < 0) return -1;
+        size_t n = (size_t)(bits / 8 + 1);
+        unsigned char *buf = PyMem_Malloc(n);
+        if (!buf) { PyErr_NoMemory(); return -1; }
+#if PY_VERSION_HEX >= 0x030D0000
+        int err = _PyLong_AsByteArray((PyLongObject *)v, buf, n, 1, 1, 1);
+#else
+        int err = _PyLong_AsByteArray((PyLongObject *)v, buf, n, 1, 1);
+#endif
+        if (err == 0) *out = hash_bytes(buf, (Py_ssize_t)n) ^ FP_BIG;
+        PyMem_Free(buf);
+        return err;
+    }
+    if (PyUnicode_Check(v)) {
+        Py_ssize_t n;
+        const char *text = PyUnicode_AsUTF8AndSize(v, &n);
+        if (!text) return -1;
+        *out = hash_bytes((const unsigned char *)text, n) ^ FP_STR;
+        return 0;
+    }
+    if (PyTuple_Check(v)) {
+        Py_ssize_t n = PyTuple_GET_SIZE(v);
+        uint64_t h = FP_TUPLE ^ (uint64_t)n, item;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            if (fp_value(PyTuple_GET_ITEM(v, k), &item, depth + 1) < 0) return -1;
+            h = mix(h ^ item) + 0x9e3779b97f4a7c15ULL;
+        }
+        *out = mix(h);
+        return 0;
+    }
+    PyTypeObject *type = Py_TYPE(v);
+    if (type->tp_basicsize == sizeof(PyObject) && type->tp_dictoffset == 0) {
+        /* an object without data, such as dead-value merging's placeholder:
+           by its type's name */
+        const char *name = type->tp_name;
+        *out = hash_bytes((const unsigned char *)name, (Py_ssize_t)strlen(name)) ^ FP_OTHER;
+        return 0;
+    }
+    PyObject *fields = PyObject_GetAttrString(v, "fields");
+    if (!fields || !PyTuple_Check(fields)) {
+        Py_XDECREF(fields);
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "no fingerprint for a state value of type %s", type->tp_name);
+        return -1;
+    }
+    int err = fp_value(fields, out, depth + 1);
+    Py_DECREF(fields);
+    *out ^= FP_SHAPE;
+    return err;
+}
+
+static PyObject *value_fingerprint(PyObject *self, PyObject *value) {
+    uint64_t h;
+    if (fp_value(value, &h, 0) < 0) return NULL;
+    return PyLong_FromUnsignedLongLong(h);
+}
+
 static PyMethodDef module_methods[] = {
     {"sweep", (PyCFunction)(void (*)(void))sweep, METH_FASTCALL,
      "sweep(parent, out, many, edges, width, can_end, lo, hi, end) -> (changed, end)"},
+    {"value_fingerprint", (PyCFunction)value_fingerprint, METH_O,
+     "value_fingerprint(value) -> the 64-bit fingerprint of a state value"},
     {NULL}
 };
 

@@ -3,9 +3,11 @@
 Breadth-first order makes the first violation found a shortest one (fewest
 transitions, within the reduced graph when reduction is on), as TLC does.
 Visited states are kept in a set: exactly (the state tuples), or, with
-``hash_compact``, as 64-bit fingerprints (Python's hash of the state tuple;
-a collision would wrongly treat a new state as visited, and the result
-reports an upper bound on the probability that one happened). A state's
+``hash_compact``, as 64-bit fingerprints (``statetable.value_fingerprints``:
+a fixed function of the state; not Python's hash, which takes -1 and -2
+for one value). A collision would wrongly treat a new state as visited,
+and the result reports an upper bound on the probability that one
+happened. A state's
 number, its parent's number and the step that reached it are kept in flat
 arrays, so any violation becomes a schedule by walking parents back. Per
 thread, a byte marks each move (pc, pc after) that some transition made
@@ -49,6 +51,7 @@ from racecheck.explore.livelock import find_livelock as _find_livelock
 from racecheck.explore.reduction import DeadValues, Reducer
 from racecheck.explore.result import Bounds, ExitReason, Exploration, Stats, Verdict, Violation
 from racecheck.explore.schedule import Schedule
+from racecheck.explore.statetable import value_fingerprints
 from racecheck.model.program import USER_ERRORS, InitialFailure, Program, as_step_error
 from racecheck.model.runtime import Chooser
 from racecheck.scenario.schema import SAFE
@@ -124,7 +127,8 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
     merge = reduction and not keep_edges
     dead = DeadValues(program, reducer.tables if reducer else None).key if merge else None
     if hash_compact:
-        keyof = (lambda s: hash(dead(s))) if dead else hash
+        fingerprint = value_fingerprints()
+        keyof = (lambda s: fingerprint(dead(s))) if dead else fingerprint
     else:
         keyof = dead
     # A successor merged into a visited state may differ from it in dead

@@ -28,8 +28,9 @@ import struct
 try:
     from racecheck.explore._statetable import Table as _Compiled
     from racecheck.explore._statetable import sweep as _compiled_sweep
+    from racecheck.explore._statetable import value_fingerprint as _compiled_value_fingerprint
 except ImportError:                   # built without a C compiler
-    _Compiled = _compiled_sweep = None
+    _Compiled = _compiled_sweep = _compiled_value_fingerprint = None
 
 _M64 = (1 << 64) - 1
 _INT32 = struct.Struct("=i")
@@ -82,6 +83,53 @@ def _mix(x: int) -> int:
     x ^= x >> 27
     x = x * 0x94D049BB133111EB & _M64
     return x ^ x >> 31
+
+
+# value_fingerprint's tags, as in _statetable.c
+_FP_NONE, _FP_INT, _FP_BIG = 0x243F6A8885A308D3, 0x13198A2E03707344, 0xA4093822299F31D0
+_FP_STR, _FP_TUPLE, _FP_SHAPE = 0x082EFA98EC4E6C89, 0x452821E638D01377, 0xBE5466CF34E90C6C
+_FP_OTHER, _FP_DEPTH = 0xC0AC29B7C97C50DD, 64
+
+
+def value_fingerprints():
+    """The function giving a state of the interpreted search its 64-bit
+    fingerprint (for hash compaction): the compiled one, else
+    ``value_fingerprint``. Python's own ``hash`` will not do: it gives -1
+    and -2 one hash (so two states that differ only there would be taken
+    for one) and salts strings differently in every process."""
+    return _compiled_value_fingerprint if _compiled_value_fingerprint is not None else value_fingerprint
+
+
+def value_fingerprint(value, depth: int = 0) -> int:
+    """The compiled ``value_fingerprint`` written again in Python: equal for
+    equal values (True and 1 too), the same in every process."""
+    if depth > _FP_DEPTH:
+        raise ValueError("a state value nested too deep")
+    if value is None:
+        return _mix(_FP_NONE)
+    if isinstance(value, int):
+        if -(1 << 63) <= value < 1 << 63:
+            return _mix((value + _FP_INT) & _M64)
+        n = abs(value).bit_length() // 8 + 1
+        return _hash_bytes(value.to_bytes(n, "little", signed=True)) ^ _FP_BIG
+    if isinstance(value, str):
+        return _hash_bytes(value.encode("utf-8", "surrogatepass")) ^ _FP_STR
+    if isinstance(value, tuple):            # records too: tuple's own len and iter
+        h = _FP_TUPLE ^ tuple.__len__(value)
+        for item in tuple.__iter__(value):
+            h = (_mix(h ^ value_fingerprint(item, depth + 1)) + _GOLDEN) & _M64
+        return _mix(h)
+    kind = type(value)
+    if kind.__basicsize__ == object.__basicsize__ and not hasattr(value, "__dict__"):
+        return _hash_bytes(kind.__name__.encode()) ^ _FP_OTHER     # a placeholder: by its type
+    fields = getattr(value, "fields", None)
+    if not isinstance(fields, tuple):
+        raise TypeError(f"no fingerprint for a state value of type {type(value).__name__}")
+    return value_fingerprint(fields, depth + 1) ^ _FP_SHAPE
+
+
+def _hash_bytes(data: bytes) -> int:
+    return fingerprint(int.from_bytes(data, "little"), len(data))
 
 
 def fingerprint(state: int, nbytes: int) -> int:
