@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from strategies import scenario_texts  # noqa: E402
 from test_differential import PROFILE  # noqa: E402
 
-from racecheck.explore import statetable  # noqa: E402
+from racecheck.explore import levels, statetable  # noqa: E402
 from racecheck.explore.result import Bounds  # noqa: E402
 from racecheck.explore.search import explore  # noqa: E402
 from racecheck.explore.trace import confirm  # noqa: E402
@@ -197,6 +197,12 @@ def test_compiled_and_python_tables_number_alike(exact):
         assert [t.find(s) for s in states[:100]] == [tables[0].find(s) for s in states[:100]]
         if exact:
             assert all(t.get(t.find(s)) == s for s in states[:100])
+            assert t.slice(3, 7) == b"".join(t.get(k).to_bytes(13, "little") for k in range(3, 7))
+            with pytest.raises(IndexError):
+                t.slice(0, len(t) + 1)
+        else:
+            with pytest.raises(ValueError):
+                t.slice(0, 1)
         with pytest.raises(OverflowError):
             t.add(1 << 104)
 
@@ -221,6 +227,70 @@ def test_edges_grow_a_fourth_byte(monkeypatch):
     monkeypatch.setattr(packed, "_THREE_BYTES", 100)
     for variant in looping:
         _agree(scenario, variant, expect=EXHAUST)
+
+
+def _spill_often(monkeypatch):
+    """Levels spilled after every call into the table, read back 3 states
+    at a time: every way a level is kept is taken many times per search."""
+    monkeypatch.setattr(levels, "BLOCK", 1)
+    monkeypatch.setattr(levels, "_SLICE", 3)
+
+
+@pytest.mark.parametrize("hash_compact", [False, True])
+def test_levels_in_pieces_same_search(monkeypatch, hash_compact):
+    _spill_often(monkeypatch)
+    for name in ("exclusive_loads.yaml", "swapin_skip_swapcache_aba.yaml", "dirty_unlocked.yaml"):
+        scenario = load_scenario(str(SCENARIOS / name))
+        for variant in scenario.variants:
+            _agree(scenario, variant, hash_compact=hash_compact)
+            _agree(scenario, variant, expect=EXHAUST, bounds=Bounds(max_states=150), hash_compact=hash_compact)
+
+
+@settings(PROFILE)
+@given(scenario_texts(shapes=True))
+def test_random_scenarios_levels_in_pieces(text):
+    scenario = _load_text(text)
+    with pytest.MonkeyPatch.context() as patch:
+        _spill_often(patch)
+        for variant in scenario.variants:
+            _agree(scenario, variant, expect=EXHAUST, bounds=Bounds(max_states=5_000), hash_compact=True)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_level_gives_back_its_states_in_order(monkeypatch, exact):
+    monkeypatch.setattr(levels, "BLOCK", 64)
+    monkeypatch.setattr(levels, "_SLICE", 64)
+    table = statetable.table(4, exact)
+    for s in range(10):                   # an earlier level
+        table.add(s)
+    level = levels.Level(table, 4, exact, len(table))
+    states = [1000 + 7 * k for k in range(500)]
+    for s in states:
+        table.add(s)
+        level.buf += s.to_bytes(4, "little")
+        level.spill()
+    level.close()
+    assert level.size == 500 and len(level.buf) < 64 + 4
+    assert bool(level.blocks) is not exact
+    pieces = list(level.pieces())
+    assert len(pieces) > 1
+    numbers = [first + k for first, data in pieces for k in range(len(data) // 4)]
+    back = [int.from_bytes(data[k:k + 4], "little") for _, data in pieces for k in range(0, len(data), 4)]
+    assert numbers == list(range(10, 510)) and back == states
+
+
+def test_a_compact_level_is_kept_smaller():
+    table = statetable.table(36, False)
+    level = levels.Level(table, 36, False, 0)
+    for k in range(100_000):             # states that differ in a few bytes, as siblings do
+        s = (k % 8) << 200 | (k // 8) << 8 | 0x5A5A
+        table.add(s)
+        level.buf += s.to_bytes(36, "little")
+        level.spill()
+    level.close()
+    kept = sum(len(b) for b in level.blocks) + len(level.buf)
+    assert kept < 36 * 100_000 // 3
+    assert sum(len(data) for _, data in level.pieces()) == 36 * 100_000
 
 
 def test_without_the_compiled_table(monkeypatch):

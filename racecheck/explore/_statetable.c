@@ -399,6 +399,25 @@ static PyObject *Table_get(Table *t, PyObject *arg) {
     return _PyLong_FromByteArray(entry(t, sid), (size_t)t->nbytes, 1, 0);
 }
 
+/* slice(lo, hi) -> the bytes of states lo .. hi - 1, nbytes each (exact tables only) */
+static PyObject *Table_slice(Table *t, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "slice takes 2 arguments");
+        return NULL;
+    }
+    if (!t->exact) {
+        PyErr_SetString(PyExc_ValueError, "a compact table keeps no states");
+        return NULL;
+    }
+    unsigned long long lo = PyLong_AsUnsignedLongLong(args[0]), hi = PyLong_AsUnsignedLongLong(args[1]);
+    if (PyErr_Occurred()) return NULL;
+    if (lo > hi || hi > t->count) {
+        PyErr_SetString(PyExc_IndexError, "no such states");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize((const char *)entry(t, lo), (Py_ssize_t)((hi - lo) * (uint64_t)t->nbytes));
+}
+
 static Py_ssize_t Table_len(Table *t) { return (Py_ssize_t)t->count; }
 
 static int Table_init(Table *t, PyObject *args, PyObject *kwds) {
@@ -435,6 +454,8 @@ static PyMethodDef Table_methods[] = {
     {"add", (PyCFunction)Table_add, METH_O, "add(state) -> number if seen, else -1 - new number"},
     {"find", (PyCFunction)Table_find, METH_O, "find(state) -> number, or -1"},
     {"get", (PyCFunction)Table_get, METH_O, "get(number) -> state (exact tables)"},
+    {"slice", (PyCFunction)(void (*)(void))Table_slice, METH_FASTCALL,
+     "slice(lo, hi) -> the bytes of states lo .. hi - 1 (exact tables)"},
     {"store", (PyCFunction)(void (*)(void))Table_store, METH_FASTCALL,
      "store(succs, sid, next, parents, fresh, edges, width, outs, many, wide_from) -> width"},
     {"expand_level", (PyCFunction)(void (*)(void))Table_expand_level, METH_FASTCALL,

@@ -11,6 +11,8 @@ generated code, and storage is compact:
   61-bit pieces (Python hashes integers and tuples the same way in every
   process, so a run is repeatable);
 * numbers, parents and steps in flat arrays, as ``explore.search``;
+* the levels of the search: read back from an exact table, compressed
+  beside a compact one (``explore.levels``);
 * edges, kept for the livelock check, as two flat integer arrays (each
   state's successors, in the order states are expanded), so that looping
   models can use ``hash_compact`` too. States themselves are not kept:
@@ -28,6 +30,7 @@ from array import array
 from racecheck.errors import InternalError
 from racecheck.explore import statetable
 from racecheck.explore.budget import peak_memory
+from racecheck.explore.levels import Level
 from racecheck.explore.result import ExitReason, Exploration, Stats, Verdict
 from racecheck.explore.search import (_LOOK_SECONDS, _explore, _PROGRESS_SECONDS, _checked, _check_state, _Found,
                                       _failure_kind, _goal_met, _moves, _ordered, _violation, _wants_livelock)
@@ -89,7 +92,7 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
     nbytes = max(1, (model.layout.bits + 7) // 8)
     table = statetable.table(nbytes, exact=not hash_compact)
     # the graph, appended to by the table (statetable): the next level's
-    # states in bytes, per state its parent (native 4-byte ints), and for
+    # states in bytes (explore.levels), per state its parent (native 4-byte ints), and for
     # the livelock check the edges to states found before (3 bytes each
     # until there are 2 ** 24 states, then 4) and per expanded state how
     # many it has (255: see ``many``)
@@ -221,18 +224,17 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
 
     failures: list = []               # (successors made before it, Found.add's arguments)
     depth_bound = False
-    # a level of the breadth-first search: states packed in bytes, numbered
-    # from ``first`` on
-    level_states = bytearray()
+    # a level of the breadth-first search (explore.levels)
+    level = Level(table, nbytes, not hash_compact, 0)
     for chooser, s in program.initial_states():
         chosen = chooser.used()
         if isinstance(s, InitialFailure):
             found.add(*_failure_kind(s[0]), -1, chosen, 0)
             continue
-        width = table.store([model.encode(s)], -1, level_states, parents, fresh, None, width, None, None, 0)
+        width = table.store([model.encode(s)], -1, level.buf, parents, fresh, None, width, None, None, 0)
         if fresh:
             check_fresh(0)
-    first = 0
+    level.close()
 
     depth = 0
     clock = time.perf_counter
@@ -246,81 +248,86 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
     limit = -1 if max_states is None else max_states
     wide_from = _THREE_BYTES
     try:
-        while level_states:
+        while level.size:
             if goal is not None:
                 exit_reason = ExitReason.FOUND
                 break
             expand = max_depth is None or depth < max_depth
-            next_first = len(table)
-            next_states = bytearray()
-            size = len(level_states) // nbytes
-            at = 0
+            nxt = Level(table, nbytes, not hash_compact, len(table))
             stop = False
-            while at < size:
-                if watch and clock() >= next_look:
-                    now = clock()
-                    if deadline is not None and now >= deadline:
-                        exit_reason, stop = ExitReason.TIMEOUT, True
-                        break
-                    if max_memory is not None and peak_memory() > max_memory:
-                        exit_reason, stop = ExitReason.MAX_MEMORY, True
-                        break
-                    if progress is not None and now >= next_report:
-                        progress(len(table), transitions, depth, now - start)
-                        next_report = now + getattr(progress, "every", _PROGRESS_SECONDS)
-                    next_look = now + _LOOK_SECONDS
-                    if deadline is not None and deadline < next_look:
-                        next_look = deadline
-                # -- the generated code, while every step out of a state is plain
-                if expand:
-                    at, count, width, status = expand_level(
-                        fast_expand, level_states, at, min(size, at + _CHUNK), first, next_states, parents,
-                        fresh, edge_to, width, out, many, wide_from, limit)
-                    transitions += count
-                    if fresh:
+            for first, states in level.pieces():
+                size = len(states) // nbytes
+                at = 0
+                while at < size:
+                    if watch and clock() >= next_look:
+                        now = clock()
+                        if deadline is not None and now >= deadline:
+                            exit_reason, stop = ExitReason.TIMEOUT, True
+                            break
+                        if max_memory is not None and peak_memory() > max_memory:
+                            exit_reason, stop = ExitReason.MAX_MEMORY, True
+                            break
+                        if progress is not None and now >= next_report:
+                            progress(len(table), transitions, depth, now - start)
+                            next_report = now + getattr(progress, "every", _PROGRESS_SECONDS)
+                        next_look = now + _LOOK_SECONDS
+                        if deadline is not None and deadline < next_look:
+                            next_look = deadline
+                    # -- the generated code, while every step out of a state is plain
+                    if expand:
+                        at, count, width, status = expand_level(
+                            fast_expand, states, at, min(size, at + _CHUNK), first, nxt.buf, parents,
+                            fresh, edge_to, width, out, many, wide_from, limit)
+                        transitions += count
+                        if fresh:
+                            check_fresh(depth + 1)
+                        if status == 2:
+                            exit_reason, stop = ExitReason.MAX_STATES, True
+                            break
+                        nxt.spill()
+                        if status == 0:
+                            continue
+                    # -- the careful way: guards that fail, choose(), failing steps
+                    sid = first + at
+                    s = from_bytes(states[at * nbytes:(at + 1) * nbytes], "little")
+                    at += 1
+                    succs = careful(s, sid, depth, expand)
+                    if succs is None:
+                        if keep_edges:
+                            out.append(0)
+                        if depth_bound:
+                            exit_reason = ExitReason.MAX_DEPTH
+                        continue
+                    transitions += len(succs)
+                    width = store(succs, sid, nxt.buf, parents, fresh, edge_to, width, out, many, wide_from)
+                    if failures and fresh is None:          # nothing to check between them
+                        for _, failure in failures:
+                            found.add(*failure)
+                        failures.clear()
+                    elif failures:
+                        check_in_order(succs, depth + 1)
+                    elif fresh:
                         check_fresh(depth + 1)
-                    if status == 2:
+                    if max_states is not None and len(table) >= max_states and nxt:
                         exit_reason, stop = ExitReason.MAX_STATES, True
                         break
-                    if status == 0:
-                        continue
-                # -- the careful way: guards that fail, choose(), failing steps
-                sid = first + at
-                s = from_bytes(level_states[at * nbytes:(at + 1) * nbytes], "little")
-                at += 1
-                succs = careful(s, sid, depth, expand)
-                if succs is None:
-                    if keep_edges:
-                        out.append(0)
-                    if depth_bound:
-                        exit_reason = ExitReason.MAX_DEPTH
-                    continue
-                transitions += len(succs)
-                width = store(succs, sid, next_states, parents, fresh, edge_to, width, out, many, wide_from)
-                if failures and fresh is None:          # nothing to check between them
-                    for _, failure in failures:
-                        found.add(*failure)
-                    failures.clear()
-                elif failures:
-                    check_in_order(succs, depth + 1)
-                elif fresh:
-                    check_fresh(depth + 1)
-                if max_states is not None and len(table) >= max_states and next_states:
-                    exit_reason, stop = ExitReason.MAX_STATES, True
+                    nxt.spill()
+                if stop:
                     break
             if goal is None:
                 goal = _goal_met(found, expect)
             if stop:
                 break
-            if next_states:
+            nxt.close()
+            if nxt.size:
                 depth += 1
-            level_states, first = next_states, next_first
+            level = nxt
         else:
             if goal is not None:
                 exit_reason = ExitReason.FOUND
     except KeyboardInterrupt:
         exit_reason = ExitReason.INTERRUPTED
-    level_states = next_states = None
+    level = nxt = None
     parent = memoryview(parents).cast("i")
 
     if keep_edges and exit_reason is ExitReason.EXHAUSTED and _wants_livelock(found, expect):

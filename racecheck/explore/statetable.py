@@ -3,7 +3,8 @@
 ``table(nbytes, exact)`` numbers states (non-negative ints of at most
 ``nbytes`` bytes) in the order it first sees them: ``add(state)`` gives
 the number of a state seen before, else ``-1 - number`` of a new one;
-``find(state)`` the number or -1; ``get(number)`` the state back (exact
+``find(state)`` the number or -1; ``get(number)`` the state back and
+``slice(lo, hi)`` the bytes of states ``lo`` to ``hi - 1`` (exact
 tables). ``store`` numbers a state's successors and appends the graph the
 search keeps around them (the next level, parents, edges);
 ``expand_level`` runs the search's inner loop over a level, calling the
@@ -171,6 +172,13 @@ class PyTable:
         if not self.exact:
             raise ValueError("a compact table keeps no states")
         return self.states[number]
+
+    def slice(self, lo: int, hi: int) -> bytes:
+        if not self.exact:
+            raise ValueError("a compact table keeps no states")
+        if not 0 <= lo <= hi <= len(self.states):
+            raise IndexError("no such states")
+        return b"".join(s.to_bytes(self.nbytes, "little") for s in self.states[lo:hi])
 
     def __len__(self) -> int:
         return len(self.numbers)
