@@ -5,12 +5,12 @@ same states, transitions, depth and counterexamples), over
 ``model.packed.PackedModel``: a state is one integer, successors come from
 generated code, and storage is compact:
 
-* visited states: the packed integers themselves (exact), or with
-  ``hash_compact`` their 64-bit fingerprints: the integer itself when the
-  layout has at most 60 bits (then nothing can collide), else a hash of its
-  61-bit pieces (Python hashes integers and tuples the same way in every
-  process, so a run is repeatable);
-* numbers, parents and steps in flat arrays, as ``explore.search``;
+* visited states: the packed integers' bytes (exact), or with
+  ``hash_compact`` their 64-bit fingerprints (``explore.statetable``: a
+  fixed function of the bytes, one-to-one for states of at most 8 bytes,
+  the same in every process, so a run is repeatable);
+* numbers and parents in flat arrays, as ``explore.search`` (steps are
+  found again by replay, ``PackedPaths``);
 * the levels of the search: read back from an exact table, compressed
   beside a compact one (``explore.levels``);
 * edges, kept for the livelock check, as two flat integer arrays (each
