@@ -249,9 +249,13 @@ def test_trimmed_schedule_replays_the_same_way_out(program):
 
 # -- the chooser on its own -------------------------------------------------------
 
-def test_chooser_moves_to_the_next_way_out_not_the_next_pick():
+def ways_out(*paths):
     from racecheck.model.runtime import LocalExits
-    exits = LocalExits([(0, 1), (1,), (0, 0, 0)])
+    return LocalExits([(None, tuple(p)) for p in paths], {}, {})
+
+
+def test_chooser_moves_to_the_next_way_out_not_the_next_pick():
+    exits = ways_out((0, 1), (1,), (0, 0, 0))
     chooser = Chooser()
     assert chooser.pick(2) == 0              # a free pick before the loop
     chooser.take(exits)
@@ -267,7 +271,7 @@ def test_chooser_moves_to_the_next_way_out_not_the_next_pick():
         chooser = Chooser(plan)
         chooser.pick(2)
         chooser.take(exits)
-        for _ in exits.paths[chooser.segments[-1][2]]:
+        for _ in exits.path(chooser.segments[-1][2]):
             chooser.pick(2)
     assert plans == [[0, 1], [0, 0, 0, 0], [1], [1, 1], [1, 0, 0, 0]]
 
@@ -275,8 +279,7 @@ def test_chooser_moves_to_the_next_way_out_not_the_next_pick():
 def test_plan_hands_on_its_loops_to_a_run_that_does_not_take():
     """The packed search's fast code follows a plan's picks without
     take(): next_plan must still know where the loop's picks are."""
-    from racecheck.model.runtime import LocalExits
-    exits = LocalExits([(1,), (0, 1), (0, 0, 1)])
+    exits = ways_out((1,), (0, 1), (0, 0, 1))
     chooser = Chooser()
     chooser.take(exits)
     chooser.pick(2)
@@ -286,3 +289,20 @@ def test_plan_hands_on_its_loops_to_a_run_that_does_not_take():
     fast.pick(2)
     fast.pick(2)                             # no take(): the plan knew the loop
     assert list(fast.next_plan()) == [0, 0, 1]
+
+
+def test_replayed_picks_are_followed_not_replaced():
+    """A schedule's picks (a plain list) pass through a loop as given."""
+    exits = ways_out((1,), (0, 1))
+    chooser = Chooser([0, 1])
+    chooser.take(exits)
+    assert (chooser.pick(2), chooser.pick(2)) == (0, 1)
+    assert chooser.segments == []
+
+
+def test_ways_out_share_the_tree_of_local_states():
+    from racecheck.model.runtime import LocalExits
+    parent = {"a": None, "b": ("a", (1,)), "c": ("b", (0, 1))}
+    exits = LocalExits([(None, (0,)), ("c", (1,)), ("b", ())], parent, {"a": 0, "b": 1, "c": 3})
+    assert [exits.path(k) for k in range(exits.count)] == [(0,), (1, 0, 1, 1), (1,)]
+    assert [exits.length(k) for k in range(exits.count)] == [1, 4, 1]

@@ -631,7 +631,8 @@ def _explore_locals(thread: Thread, pc: int, v: list) -> LocalExits:
     parent = {start: None}            # node -> (node before, picks)
     first: dict = {}                  # node -> its move picking 0 every time
     before: dict = {start: []}        # node -> the nodes with a move to it
-    paths: dict = {}                  # way out -> picks, in the order found
+    depth = {start: 0}                # node -> the number of picks that lead there
+    ends: dict = {}                   # way out -> (node, picks after it), in the order found
     leaves: list = []                 # the nodes with a move out
     queue = deque([start])
     while queue:
@@ -639,8 +640,8 @@ def _explore_locals(thread: Thread, pc: int, v: list) -> LocalExits:
         for picks, out, after in moves(node):
             first.setdefault(node, (picks, out, after))
             if out is not None:
-                if out not in paths:
-                    paths[out] = _path(parent, node) + picks
+                if out not in ends:
+                    ends[out] = (node, picks)
                 if not leaves or leaves[-1] is not node:
                     leaves.append(node)
                 continue
@@ -649,6 +650,7 @@ def _explore_locals(thread: Thread, pc: int, v: list) -> LocalExits:
                     raise StepError(_loop_message(thread, parent, f"reaches more than {MAX_LOCAL_STATES} "
                                                   "local states (its locals grow without end?)"))
                 parent[after] = (node, picks)
+                depth[after] = depth[node] + len(picks)
                 before[after] = []
                 queue.append(after)
             before[after].append(node)
@@ -665,35 +667,28 @@ def _explore_locals(thread: Thread, pc: int, v: list) -> LocalExits:
     if stuck:
         message = _loop_message(thread, stuck, "can run forever without reaching a step that "
                                 "touches shared state")
-        paths["stuck"] = _path(parent, stuck_at)
+        ends["stuck"] = (stuck_at, ())
     # phase 3: way out 0 is where picking 0 every time leads, if that leaves
     node, walk, seen = start, [], {start}
     while True:
         if node in stuck:
             zero = "stuck"
-            paths[zero] = tuple(walk)
+            ends[zero] = (None, tuple(walk))
             break
         picks, out, after = first[node]
         walk.extend(picks)
         if out is not None:
             zero = out
-            paths[zero] = tuple(walk)
+            ends[zero] = (None, tuple(walk))
             break
         if after in seen:
             zero = None
             break
         seen.add(after)
         node = after
-    order = ([zero] if zero is not None else []) + [out for out in paths if out != zero]
-    return LocalExits([paths[out] for out in order], frozenset(node[0] for node in parent), stuck, message)
-
-
-def _path(parent: dict, node) -> tuple:
-    picks: list = []
-    while parent[node] is not None:
-        node, step = parent[node]
-        picks[:0] = step
-    return tuple(picks)
+    order = ([zero] if zero is not None else []) + [out for out in ends if out != zero]
+    return LocalExits([ends[out] for out in order], parent, depth, frozenset(node[0] for node in parent),
+                      stuck, message)
 
 
 def _loop_message(thread: Thread, nodes, what: str) -> str:

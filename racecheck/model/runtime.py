@@ -130,11 +130,11 @@ class Chooser:
     again and again::
 
         picks  3 | 1 0 1 | ...      the run: free picks, then a loop
-                   '---'            its way out number k (LocalExits.paths[k])
+                   '---'            its way out number k (LocalExits.path(k))
         next   3 | way out k+1      or, when k is the last, the next of 3
     """
 
-    __slots__ = ("plan", "count", "sizes", "given", "segments")
+    __slots__ = ("plan", "count", "sizes", "given", "segments", "_handed")
 
     def __init__(self, plan=()):
         self.plan = list(plan)
@@ -144,6 +144,7 @@ class Chooser:
         # (start, LocalExits, k): a loop left by its way out k; a plan from
         # next_plan hands on those it keeps, for a run that does not take()
         self.segments: list = list(getattr(plan, "segments", ()))
+        self._handed = {start: k for start, _, k in self.segments}
 
     def pick(self, n: int) -> int:
         i = self.count
@@ -168,20 +169,20 @@ class Chooser:
         return tuple(plan)
 
     def take(self, exits: "LocalExits") -> None:
-        """The run enters a local-only loop whose ways out are ``exits``:
-        with no picks left to follow, take way out 0; with picks left, they
-        name the way out (a plan ``next_plan`` gave). Either way the run
-        goes on by following the picks, to that way out."""
+        """The run enters a local-only loop whose ways out are ``exits``.
+        A plan from ``next_plan`` holds the picks of the way out to take
+        and says which one it is; with no picks left to follow, the run
+        takes way out 0. Otherwise (a replayed schedule) it follows the
+        picks it was given, then 0s, as everywhere."""
         start = self.count
+        k = self._handed.get(start)
         while self.segments and self.segments[-1][0] >= start:
-            self.segments.pop()           # handed on by the plan: recorded again here
-        if start >= self.given:
+            self.segments.pop()           # recorded again, as this run takes them
+        if k is None and start >= self.given:
+            k = 0
             del self.plan[start:]
-            self.plan.extend(exits.paths[0])
+            self.plan.extend(exits.path(0))
             self.given = len(self.plan)
-            self.segments.append((start, exits, 0))
-            return
-        k = exits.match(self.plan, start, self.given)
         if k is not None:
             self.segments.append((start, exits, k))
 
@@ -198,10 +199,10 @@ class Chooser:
         while i >= 0:
             while s >= 0 and segments[s][0] > i:
                 s -= 1
-            if s >= 0 and segments[s][0] + len(segments[s][1].paths[segments[s][2]]) > i:
+            if s >= 0 and segments[s][0] + segments[s][1].length(segments[s][2]) > i:
                 start, exits, k = segments[s]
-                if k + 1 < len(exits.paths):
-                    return _Plan(plan[:start] + list(exits.paths[k + 1]),
+                if k + 1 < exits.count:
+                    return _Plan(plan[:start] + list(exits.path(k + 1)),
                                  segments[:s] + [(start, exits, k + 1)])
                 i, s = start - 1, s - 1
                 continue
@@ -222,32 +223,37 @@ class _Plan(list):
 
 
 class LocalExits:
-    """The ways out of a local-only loop from one local state: per way
-    out, the picks that lead there (``paths``, distinct, none a prefix of
-    another, since each is a run that ends where its last pick leads). A
-    way out is a step that touches shared state, the end of the thread, a
-    step that fails, or getting stuck (the run fails there: ``stuck``)."""
+    """The ways out of a local-only loop from one local state, numbered
+    0, 1, ...: ``path(k)`` gives the picks of a run to way out ``k``
+    (distinct, none a prefix of another, since each is a run that ends
+    where its last pick leads). A way out is a step that touches shared
+    state, the end of the thread, a step that fails, or getting stuck (the
+    run fails there: ``stuck``). The paths are kept as a tree of the local
+    states explored (``parent``), not written out one by one."""
 
-    __slots__ = ("paths", "pcs", "stuck", "message", "_index", "_lengths")
+    __slots__ = ("count", "pcs", "stuck", "message", "_ends", "_parent", "_depth")
 
-    def __init__(self, paths: list, pcs: frozenset = frozenset(), stuck: frozenset = frozenset(),
-                 message: str | None = None):
-        self.paths = tuple(tuple(p) for p in paths)
+    def __init__(self, ends: list, parent: dict, depth: dict, pcs: frozenset = frozenset(),
+                 stuck: frozenset = frozenset(), message: str | None = None):
+        self._ends = ends               # per way out: (node, picks after it), node None: picks from the start
+        self._parent = parent           # node -> (node before, picks) or None
+        self._depth = depth             # node -> the number of picks that lead there
+        self.count = len(ends)
         self.pcs = pcs                  # the steps that run on some way through the loop
         self.stuck = stuck              # (pc, locals) from which no way out can be reached
         self.message = message          # the error a run that gets stuck fails with
-        self._index = {p: k for k, p in enumerate(self.paths)}
-        self._lengths = sorted({len(p) for p in self.paths})
 
-    def match(self, plan: list, start: int, given: int):
-        """The way out whose picks ``plan`` holds from ``start`` on, or None."""
-        for n in self._lengths:
-            if start + n > given:
-                break
-            k = self._index.get(tuple(plan[start:start + n]))
-            if k is not None:
-                return k
-        return None
+    def path(self, k: int) -> tuple:
+        node, tail = self._ends[k]
+        picks: list = list(tail)
+        while node is not None and self._parent[node] is not None:
+            node, step = self._parent[node]
+            picks[:0] = step
+        return tuple(picks)
+
+    def length(self, k: int) -> int:
+        node, tail = self._ends[k]
+        return len(tail) + (self._depth[node] if node is not None else 0)
 
 
 def getf(value, name):
