@@ -238,12 +238,14 @@ def _steps(program: Program, s: tuple, t: int, executed: set) -> None:
 
 
 def _record(log: list, per_thread: list | None, one: set | None) -> None:
-    """Add the pcs of a log's ``("row", pc)`` events; ``("thread", t)`` switches thread."""
+    """Add the pcs of a log's ``("row", pc)`` events, and of ``("reached",
+    pc)`` (a local-only loop's step that runs on some way through the loop,
+    not necessarily the logged one); ``("thread", t)`` switches thread."""
     target = one
     for event in log:
         if event[0] == "thread":
             target = per_thread[event[1]]
-        elif event[0] == "row":
+        elif event[0] == "row" or event[0] == "reached":
             target.add(event[1])
 
 

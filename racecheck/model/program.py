@@ -23,17 +23,19 @@ pc, so traces can show every row in its place::
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
 
 from racecheck.errors import InternalError, Pos
 from racecheck.model import accesscheck
 from racecheck.model.compile import Names, Unit
-from racecheck.model.runtime import Chooser
+from racecheck.model.runtime import Chooser, LocalExits
 from racecheck.scenario import schema as S
 from racecheck.scenario.values import StepError
 
 ACTION, BRANCH = 0, 1
 MAX_LOCAL_STEPS = 10_000    # local-only instructions in one transition
+MAX_LOCAL_STATES = 10_000   # local states the local-only loop of one transition may reach
 USER_ERRORS = (StepError, TypeError, ValueError, IndexError, ZeroDivisionError,
                 OverflowError, RecursionError)
 
@@ -73,6 +75,7 @@ class Thread:
     entry: int
     stops: tuple              # per pc: True where a transition stops (shared, or end)
     chooses: tuple            # per pc: the transition from pc may call choose()
+    loops: tuple              # per pc: local-only steps run from pc may loop and call choose()
     checked_guards: tuple = ()    # checking mode only: per pc, g(s) recording accesses
     checked_runs: tuple = ()      # checking mode only: per pc, a(v, ch) recording accesses
 
@@ -95,6 +98,7 @@ class Program:
         self.deadlock_allowed = scenario.deadlock_allowed
         self.livelock_allowed = scenario.livelock_allowed
         self.may_cycle = any(_has_backward_jump(t) for t in self.threads)
+        self._exits_seen: dict = {}     # a cache for local_exits (a pure function)
         self.checker = None
         if self.check_accesses:
             self._install_checks()
@@ -137,6 +141,7 @@ class Program:
         stops = tuple(instr.shared for instr in instrs) + (True,)
         return Thread(index, name, tdef.name, copy, tdef.title, pc_slot, tuple(local_slots),
                       tuple(instrs), end, guards, runs, traced, entry, stops, _chooses(instrs, stops),
+                      _loops(instrs, stops),
                       tuple(checked.get(f"g{i}") for i in range(end)) if checked else (),
                       tuple(checked[f"a{i}"] for i in range(end)) if checked else ())
 
@@ -313,8 +318,18 @@ class Program:
 
     def _run_locals(self, thread: Thread, v: list, pc: int, chooser, log) -> int:
         instrs, end = thread.instrs, thread.end
+        stuck = None
+        if chooser is not None and thread.loops[pc]:
+            exits = self.local_exits(thread, pc, v)
+            chooser.take(exits)
+            if log is not None:
+                log.extend(("reached", at) for at in sorted(exits.pcs))
+            if exits.stuck:
+                stuck, slots = exits.stuck, [slot for _, slot in thread.local_slots]
         steps = 0
         while pc != end and not instrs[pc].shared:
+            if stuck is not None and (pc, tuple(v[slot] for slot in slots)) in stuck:
+                raise StepError(exits.message)
             steps += 1
             if steps > MAX_LOCAL_STEPS:
                 raise StepError(f"thread {thread.name} ran {MAX_LOCAL_STEPS} local-only steps without reaching "
@@ -325,6 +340,36 @@ class Program:
                 log.append(("row", pc))
                 pc = thread.traced[pc](v, chooser, log)
         return pc
+
+    def local_exits(self, thread: Thread, pc: int, v) -> LocalExits:
+        """The ways out of the local-only steps that run from ``pc`` with
+        the locals of ``v``, when they may loop and call choose(): each
+        distinct place the run can leave them (a step that touches shared
+        state, the end of the thread, or a step that fails), with the picks
+        of one shortest run there; the first is where picking 0 every time
+        leads, when that run leaves without coming back to a local state.
+
+        The steps are explored as a graph of local states, so a loop that
+        comes back to a state it has been in (a retry) is a cycle, not an
+        endless unrolling. A run that keeps turning while a way out stays
+        reachable is no way out; a local state from which none can be
+        reached is ``LocalExits.stuck``, and a run that gets there fails.
+        Raises ``StepError`` when more than ``MAX_LOCAL_STATES`` local
+        states are reachable (the loop's locals grow without end). Cached:
+        the answer depends only on the thread, ``pc`` and its locals."""
+        key = (thread.index, pc, tuple(v[slot] for _, slot in thread.local_slots))
+        found = self._exits_seen.get(key)
+        if found is None:
+            try:
+                found = _explore_locals(thread, pc, list(v))
+            except StepError as exc:
+                found = exc
+            if len(self._exits_seen) >= 4096:
+                self._exits_seen.clear()
+            self._exits_seen[key] = found
+        if isinstance(found, StepError):
+            raise StepError(str(found))
+        return found
 
     def judge(self, s: tuple) -> tuple:
         """``(false invariants, false final checks, errors)`` in state ``s``:
@@ -504,6 +549,156 @@ def _chooses(instrs, stops) -> tuple:
             if any(succ < len(instrs) and not stops[succ] and result[succ] for succ in instr.succ):
                 result[pc] = changed = True
     return tuple(result) + (False,)
+
+
+def _loops(instrs, stops) -> tuple:
+    """Per pc: can the local-only steps run from pc (pc included) loop,
+    and does one of them call choose()? (``Program.local_exits`` then.)"""
+    end = len(instrs)
+    local = [pc for pc in range(end) if not stops[pc]]
+    succ = {pc: [n for n in instrs[pc].succ if n < end and not stops[n]] for pc in local}
+    own = {pc for pc in local if _calls_choose(instrs[pc])}
+    result = []
+    for pc in range(end):
+        region, stack = set(), [pc] if not stops[pc] else []
+        while stack:
+            at = stack.pop()
+            if at not in region:
+                region.add(at)
+                stack.extend(succ[at])
+        result.append(bool(region & own) and _has_cycle(region, succ))
+    return tuple(result) + (False,)
+
+
+def _calls_choose(instr) -> bool:
+    code = getattr(instr.node, "do", None)
+    return code is not None and bool(code.has_choose)
+
+
+def _has_cycle(region: set, succ: dict) -> bool:
+    """Does the graph ``succ`` restricted to ``region`` have a cycle?"""
+    state: dict = {}                  # pc -> 1 on the path, 2 done
+    for root in region:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, iter(succ[root]))]
+        while stack:
+            at, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[at] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                return True
+            elif nxt not in state:
+                state[nxt] = 1
+                stack.append((nxt, iter(succ[nxt])))
+    return False
+
+
+def _explore_locals(thread: Thread, pc: int, v: list) -> LocalExits:
+    """``Program.local_exits`` without the cache; ``v`` is scratch.
+
+    A node is ``(pc, locals)`` before a local-only step runs; a move runs
+    that step with one combination of choose() picks. A node from which no
+    way out can be reached any more is *stuck*: a run that gets there loops
+    forever without touching shared state, which is an error (one way out,
+    ``LocalExits.stuck``, leads to the first stuck node)."""
+    slots = [slot for _, slot in thread.local_slots]
+    runs, stops = thread.runs, thread.stops
+
+    def moves(node):
+        """``(picks, way out or None, node after or None)`` per choose() alternative."""
+        chooser = Chooser()
+        while True:
+            for slot, value in zip(slots, node[1]):
+                v[slot] = value
+            try:
+                after = runs[node[0]](v, chooser)
+            except USER_ERRORS as exc:
+                yield tuple(chooser.plan[:chooser.count]), ("error", node[0], str(as_step_error(exc))), None
+            else:
+                after = (after, tuple(v[i] for i in slots))
+                yield tuple(chooser.plan[:chooser.count]), after if stops[after[0]] else None, after
+            plan = chooser.next_plan()
+            if plan is None:
+                return
+            chooser = Chooser(plan)
+
+    # phase 1: every local state, breadth first
+    start = (pc, tuple(v[i] for i in slots))
+    parent = {start: None}            # node -> (node before, picks)
+    first: dict = {}                  # node -> its move picking 0 every time
+    before: dict = {start: []}        # node -> the nodes with a move to it
+    depth = {start: 0}                # node -> the number of picks that lead there
+    ends: dict = {}                   # way out -> (node, picks after it), in the order found
+    leaves: list = []                 # the nodes with a move out
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for picks, out, after in moves(node):
+            first.setdefault(node, (picks, out, after))
+            if out is not None:
+                if out not in ends:
+                    ends[out] = (node, picks)
+                if not leaves or leaves[-1] is not node:
+                    leaves.append(node)
+                continue
+            if after not in parent:
+                if len(parent) >= MAX_LOCAL_STATES:
+                    raise StepError(_loop_message(thread, parent, f"reaches more than {MAX_LOCAL_STATES} "
+                                                  "local states (its locals grow without end?)"))
+                parent[after] = (node, picks)
+                depth[after] = depth[node] + len(picks)
+                before[after] = []
+                queue.append(after)
+            before[after].append(node)
+    # phase 2: the stuck nodes (no way out can be reached from them)
+    free, todo = set(leaves), list(leaves)
+    while todo:
+        for node in before[todo.pop()]:
+            if node not in free:
+                free.add(node)
+                todo.append(node)
+    stuck = frozenset(node for node in parent if node not in free)
+    stuck_at = next((node for node in parent if node in stuck), None)
+    message = None
+    if stuck:
+        message = _loop_message(thread, stuck, "can run forever without reaching a step that "
+                                "touches shared state")
+        ends["stuck"] = (stuck_at, ())
+    # phase 3: way out 0 is where picking 0 every time leads, if that leaves
+    node, walk, seen = start, [], {start}
+    while True:
+        if node in stuck:
+            zero = "stuck"
+            ends[zero] = (None, tuple(walk))
+            break
+        picks, out, after = first[node]
+        walk.extend(picks)
+        if out is not None:
+            zero = out
+            ends[zero] = (None, tuple(walk))
+            break
+        if after in seen:
+            zero = None
+            break
+        seen.add(after)
+        node = after
+    order = ([zero] if zero is not None else []) + [out for out in ends if out != zero]
+    return LocalExits([ends[out] for out in order], parent, depth, frozenset(node[0] for node in parent),
+                      stuck, message)
+
+
+def _loop_message(thread: Thread, nodes, what: str) -> str:
+    """``thread NAME: the local-only loop at FILE:LINE (TEXT) WHAT``: the
+    loop is named by the first step a backward jump among ``nodes`` goes to."""
+    pcs = {node[0] for node in nodes}
+    heads = [n for pc in pcs for n in thread.instrs[pc].succ if n <= pc and n in pcs]
+    instr = thread.instrs[min(heads) if heads else min(pcs)]
+    return (f"thread {thread.name}: the local-only loop at {instr.pos.file}:{instr.pos.line} "
+            f"({instr.text}) {what}")
 
 
 def _has_backward_jump(thread: Thread) -> bool:

@@ -121,25 +121,44 @@ class Chooser:
 
     Explores the choice tree depth-first: run once with ``plan`` (missing
     picks default to 0), then ``next_plan()`` gives the next plan, or None.
+
+    A local-only loop (``model.program``) is explored once as a graph of
+    local states: its ways out are ``LocalExits``, and a run through it
+    takes one of them whole (``take``). ``next_plan`` then moves to the
+    loop's next way out instead of to the next pick inside the loop, so a
+    loop that comes back to a local state it has been in is not unrolled
+    again and again::
+
+        picks  3 | 1 0 1 | ...      the run: free picks, then a loop
+                   '---'            its way out number k (LocalExits.path(k))
+        next   3 | way out k+1      or, when k is the last, the next of 3
     """
 
-    __slots__ = ("plan", "count", "sizes")
+    __slots__ = ("plan", "count", "sizes", "given", "segments", "_handed")
 
     def __init__(self, plan=()):
         self.plan = list(plan)
+        self.given = len(self.plan)     # picks that bind; past them each pick is 0
         self.count = 0
         self.sizes: list = []
+        # (start, LocalExits, k): a loop left by its way out k; a plan from
+        # next_plan hands on those it keeps, for a run that does not take()
+        self.segments: list = list(getattr(plan, "segments", ()))
+        self._handed = {start: k for start, _, k in self.segments}
 
     def pick(self, n: int) -> int:
         i = self.count
         self.count += 1
         self.sizes.append(n)
-        if i < len(self.plan):
+        if i < self.given:
             k = self.plan[i]
             if not 0 <= k < n:
                 raise ChoiceOutOfRange(f"choice {k} does not exist: this choose() has {n} alternatives")
             return k
-        self.plan.append(0)
+        if i < len(self.plan):
+            self.plan[i] = 0            # a default an earlier, abandoned run left
+        else:
+            self.plan.append(0)
         return 0
 
     def used(self) -> tuple:
@@ -149,12 +168,92 @@ class Chooser:
             plan.pop()
         return tuple(plan)
 
+    def take(self, exits: "LocalExits") -> None:
+        """The run enters a local-only loop whose ways out are ``exits``.
+        A plan from ``next_plan`` holds the picks of the way out to take
+        and says which one it is; with no picks left to follow, the run
+        takes way out 0. Otherwise (a replayed schedule) it follows the
+        picks it was given, then 0s, as everywhere."""
+        start = self.count
+        k = self._handed.get(start)
+        while self.segments and self.segments[-1][0] >= start:
+            self.segments.pop()           # recorded again, as this run takes them
+        if k is None and start >= self.given:
+            k = 0
+            del self.plan[start:]
+            self.plan.extend(exits.path(0))
+            self.given = len(self.plan)
+        if k is not None:
+            self.segments.append((start, exits, k))
+
     def next_plan(self):
         plan = self.plan[:self.count]
-        for i in range(len(plan) - 1, -1, -1):
+        segments = self.segments
+        if not segments:
+            for i in range(len(plan) - 1, -1, -1):
+                if plan[i] + 1 < self.sizes[i]:
+                    return plan[:i] + [plan[i] + 1]
+            return None
+        s = len(segments) - 1
+        i = len(plan) - 1
+        while i >= 0:
+            while s >= 0 and segments[s][0] > i:
+                s -= 1
+            if s >= 0 and segments[s][0] + segments[s][1].length(segments[s][2]) > i:
+                start, exits, k = segments[s]
+                if k + 1 < exits.count:
+                    return _Plan(plan[:start] + list(exits.path(k + 1)),
+                                 segments[:s] + [(start, exits, k + 1)])
+                i, s = start - 1, s - 1
+                continue
             if plan[i] + 1 < self.sizes[i]:
-                return plan[:i] + [plan[i] + 1]
+                return _Plan(plan[:i] + [plan[i] + 1], segments[:s + 1])
+            i -= 1
         return None
+
+
+class _Plan(list):
+    """A plan from ``Chooser.next_plan``, with the loops it goes through."""
+
+    __slots__ = ("segments",)
+
+    def __init__(self, plan: list, segments: list):
+        super().__init__(plan)
+        self.segments = segments
+
+
+class LocalExits:
+    """The ways out of a local-only loop from one local state, numbered
+    0, 1, ...: ``path(k)`` gives the picks of a run to way out ``k``
+    (distinct, none a prefix of another, since each is a run that ends
+    where its last pick leads). A way out is a step that touches shared
+    state, the end of the thread, a step that fails, or getting stuck (the
+    run fails there: ``stuck``). The paths are kept as a tree of the local
+    states explored (``parent``), not written out one by one."""
+
+    __slots__ = ("count", "pcs", "stuck", "message", "_ends", "_parent", "_depth")
+
+    def __init__(self, ends: list, parent: dict, depth: dict, pcs: frozenset = frozenset(),
+                 stuck: frozenset = frozenset(), message: str | None = None):
+        self._ends = ends               # per way out: (node, picks after it), node None: picks from the start
+        self._parent = parent           # node -> (node before, picks) or None
+        self._depth = depth             # node -> the number of picks that lead there
+        self.count = len(ends)
+        self.pcs = pcs                  # the steps that run on some way through the loop
+        self.stuck = stuck              # (pc, locals) from which no way out can be reached
+        self.message = message          # the error a run that gets stuck fails with
+
+    def path(self, k: int) -> tuple:
+        node, tail = self._ends[k]
+        picks: list = list(tail)
+        while node is not None and self._parent[node] is not None:
+            node, step = self._parent[node]
+            picks[:0] = step
+        return tuple(picks)
+
+    def length(self, k: int) -> int:
+        node, tail = self._ends[k]
+        return len(tail) + (self._depth[node] if node is not None else 0)
 
 
 def getf(value, name):
