@@ -155,8 +155,13 @@ class PackedModel:
         shift, mask = leaf.offset, leaf.group.mask
         slow = self.program.steppers()[thread.index]
         decode, encode = self.decode, self.encode
+        # a transition that runs into a local-only loop calling choose():
+        # the interpreter's step, which takes the loop's ways out whole
+        loops = tuple(any(thread.loops[n] for n in instr.succ) for instr in thread.instrs) + (False,)
 
         def step(s: int, chooser):
+            if chooser is not None and loops[s >> shift & mask]:
+                return encode(slow(decode(s), chooser))
             try:
                 s2 = runs[s >> shift & mask](s, chooser)
                 pc = s2 >> shift & mask

@@ -69,6 +69,7 @@ def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bo
         raise UsageError("--max-states has no counterpart in SPIN's pan;\n"
                          "  bound --engine spin with --max-memory, --max-depth or --timeout")
     program = Program(scenario, variant)
+    _refuse_choose_loops(program)
     expect = variant.expect
     if expect.kind == "named" and expect.name == "livelock":
         raise UsageError(f"{scenario.path}: variant {variant.name or '(default)'} expects a livelock,\n"
@@ -97,6 +98,19 @@ def check_variant_spin(scenario: Scenario, variant: Variant, bounds: Bounds = Bo
             break
     return _checked(scenario, variant, program, found, totals, _exit_reason(result, found, bounds),
                     bounds, reduction)
+
+
+def _refuse_choose_loops(program: Program) -> None:
+    """A local-only loop that calls choose() is taken by racecheck as a
+    graph of local states (docs/format.md), a retry that can always leave
+    as leaving; the export unrolls it under a step counter, and SPIN would
+    report the counter's overflow as an error racecheck does not have."""
+    for thread in program.threads:
+        for pc, loops in enumerate(thread.loops[:thread.end]):
+            if loops:
+                pos = thread.instrs[pc].pos
+                raise UsageError(f"{pos.file}:{pos.line}: thread {thread.name} runs a local-only loop that calls "
+                                 "choose(),\n  which --engine spin does not take; use the default engine")
 
 
 def _refuse_combinations(bitstate: bool, hash_compact: bool, collapse: bool) -> None:
