@@ -10,10 +10,12 @@ run on a freshly built program, so that the reduction's set-up counts). The
 models: the ``pages`` family with its invariant spelled ``for p in
 pages`` (benchmarks/shapes.py, ``for_p``) at N = 3, ``lastzero`` at N =
 4, 5, 6 (benchmarks/families.py) as written (livelock checked: the
-reader loops) and with ``livelock: allowed``, ``counters`` at N = 4, and
+reader loops) and with ``livelock: allowed``, ``counters`` at N = 4,
+``scan`` (a reader over a[0..N-1] and a writer per element) at N = 5, 7, and
 every variant of every shipped scenario (scenarios/), each searched as
-``racecheck`` does, stopping at the violation it expects. A script, not a
-test: nothing here asserts a time.
+``racecheck`` does, stopping at the violation it expects (those with
+``memory: lkmm`` are left out: their check is not this search). A
+script, not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -39,10 +41,41 @@ def models(only: str | None):
         found.append((f"lastzero N={n} livelock allowed", lastzero(n).replace(
             "threads:\n", "livelock: allowed\nthreads:\n", 1)))
     found.append(("counters N=4", counters(4)))
+    for n in (5, 7):
+        found.append((f"scan N={n}", scan(n)))
     for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.yaml"))):
         with open(path) as handle:
             found.append((os.path.basename(path)[:-5], handle.read()))
     return [(name, text) for name, text in found if not only or only in name]
+
+
+def scan(n: int) -> str:
+    """A thread that reads a[0..n-1] in order, and a writer per element:
+    what the reader may still read depends on its index."""
+    return f"""\
+racecheck: 1
+title: scan {n}
+state:
+  a: [{", ".join(["0"] * n)}]
+  seen: 0
+threads:
+  scanner:
+    locals: {{i: 0, s: 0}}
+    steps:
+      - while: i < {n}
+        steps:
+          - step: s += a[i]
+            do: |
+              s += a[i]
+              i += 1
+      - step: seen = s
+        do: seen = s
+  writer:
+    copies: {n}
+    steps:
+      - step: a[tid] = 1
+        do: a[tid] = 1
+"""
 
 
 def measure(text: str, repeat: int) -> list:
@@ -57,6 +90,8 @@ def measure(text: str, repeat: int) -> list:
     finally:
         os.unlink(handle.name)
     rows = []
+    if scenario.memory != "sc":
+        return rows                     # memory: lkmm is checked by enumeration, not this search
     for variant in scenario.variants:
         row = {"variant": variant.name}
         for mode in ("reduced", "full"):

@@ -50,8 +50,10 @@ later, a diamond closing, does not count.)
 A transition's own masks (``step_masks``) use the values, in the state, of
 the locals it indexes with and does not assign (``a[i]``, ``i == 3``:
 ``a[3]``); only the thread itself changes them, so these masks are exact
-for that transition. What a thread may still do keeps the masks for every
-value.
+for that transition. What a thread may still do (its future masks, for
+C1 and C2) is refined by its locals' values too where it indexes shared
+state with a local (``explore.futures``): every step it can take from the
+state is within the refined masks, which is all C1 and C2 ask of them.
 
 Sleep sets (``sleep``, used by ``explore.search``): the successor through
 a gets, as its sleep set, the threads asleep in s or run before a in s
@@ -96,6 +98,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from racecheck.errors import Pos
+from racecheck.explore.futures import Futures
 from racecheck.model.access import access_tables, code_masks, future_local_reads
 from racecheck.scenario.values import Record
 
@@ -120,6 +123,19 @@ class Reducer:
         self.pcs_of = _getter(self.pc_slots)
         self.cache: dict = {}
         self._refining(program, keep)
+        # what a thread may still do, for the values of its locals (explore.futures)
+        self.futures = Futures(program, tables, keep)
+        self.future_slots = self.futures.key_slots
+        self.sensitive = tuple(t for t, row in enumerate(self.future_slots) if any(row))
+        self.covered = [self._covered(t) if t in self.sensitive else None for t in range(len(program.threads))]
+
+    def _covered(self, t: int) -> list:
+        """Per pc: are the locals that key thread ``t``'s refined future
+        among its step's index locals (which the ample-set key holds when
+        ``t`` is enabled)?"""
+        row = self.future_slots[t]
+        return [bool(row[pc]) and set(row[pc]) <= {slot for _, slot in self._fixed(t, pc)}
+                for pc in range(len(row) - 1)] + [False]
 
     def _refining(self, program, keep: int) -> None:
         """Where a transition indexes with a local it does not assign
@@ -172,10 +188,11 @@ class Reducer:
     def ample(self, s: tuple, enabled: list) -> list:
         """The threads to expand in ``s`` (``enabled`` is in thread order).
 
-        The choice depends only on the pcs, on which threads are enabled
-        and on the enabled threads' step masks, so it is cached by the pcs,
-        the enabled threads and the values of the locals those masks were
-        refined with.
+        The choice depends only on the pcs, on which threads are enabled,
+        on the enabled threads' step masks and on the threads' future
+        masks, so it is cached by the pcs, the enabled threads, the values
+        of the locals the step masks were refined with, and the future
+        masks that the values of the locals refined (``explore.futures``).
         """
         if len(enabled) <= 1:
             return enabled
@@ -188,6 +205,15 @@ class Reducer:
                 fixed = self._fixed(t, pcs[t])
             if fixed:
                 key += tuple(s[slot] for _, slot in fixed)
+        if self.sensitive:
+            # a refined future joins the key unless the thread is enabled and
+            # its step's index locals, already in the key, determine it
+            slots_of, of, covered = self.future_slots, self.futures.of, self.covered
+            for t in self.sensitive:
+                pc = pcs[t]
+                slots = slots_of[t][pc]
+                if slots and not (covered[t][pc] and t in enabled):
+                    key += (of(t, pc, tuple(s[slot] for slot in slots)),)
         chosen = self.cache.get(key)
         if chosen is None:
             chosen = self.cache[key] = self._ample(s, pcs, enabled)
@@ -209,13 +235,22 @@ class Reducer:
 
     def _ample(self, s: tuple, pcs: tuple, enabled: list) -> list:
         steps = {t: self.step_masks(s, t) for t in enabled}
-        single = self._single(pcs, enabled, steps)
+        fr = [row[pc] for row, pc in zip(self.future_reads, pcs)]
+        fw = [row[pc] for row, pc in zip(self.future_writes, pcs)]
+        for t in self.sensitive:                # futures that follow the locals
+            pc = pcs[t]
+            slots = self.future_slots[t][pc]
+            if slots:
+                refined = self.futures.of(t, pc, tuple(s[slot] for slot in slots))
+                if refined is not None:
+                    fr[t], fw[t] = refined
+        single = self._single(pcs, enabled, steps, fr, fw)
         if single is not None:
             return [single]
         enabled_set = set(enabled)
         best = enabled
         for t in enabled:
-            members = self._closure(t, pcs, enabled_set, len(best), steps)
+            members = self._closure(t, pcs, enabled_set, len(best), steps, fr, fw)
             if members is None:
                 continue
             chosen = [u for u in enabled if u in members]
@@ -225,15 +260,15 @@ class Reducer:
                     break               # no singleton exists (_single)
         return best
 
-    def _single(self, pcs: tuple, enabled: list, steps: dict):
+    def _single(self, pcs: tuple, enabled: list, steps: dict, fr: list, fw: list):
         """The first enabled thread that is an ample set on its own, or None.
 
         {t} is one when t's next transition conflicts with nothing the other
         unfinished threads may still do (C1), and nothing they may still
         write is read by a conjunct that t's transition writes (C2): a few
         mask operations against the union of the others' futures, without
-        growing a closure."""
-        ends, fr, fw = self.ends, self.future_reads, self.future_writes
+        growing a closure. ``fr``, ``fw``: per thread, its future masks."""
+        ends = self.ends
         n = len(pcs)
         # suffix[v]: the union of the futures of the unfinished threads >= v
         suffix_r, suffix_w = [0] * (n + 1), [0] * (n + 1)
@@ -242,16 +277,16 @@ class Reducer:
             if pc == ends[v]:
                 suffix_r[v], suffix_w[v] = suffix_r[v + 1], suffix_w[v + 1]
             else:
-                suffix_r[v] = suffix_r[v + 1] | fr[v][pc]
-                suffix_w[v] = suffix_w[v + 1] | fw[v][pc]
+                suffix_r[v] = suffix_r[v + 1] | fr[v]
+                suffix_w[v] = suffix_w[v + 1] | fw[v]
         prefix_r = prefix_w = 0
         last = 0
         for t in enabled:
             for v in range(last, t):            # the unfinished threads before t
                 pc = pcs[v]
                 if pc != ends[v]:
-                    prefix_r |= fr[v][pc]
-                    prefix_w |= fw[v][pc]
+                    prefix_r |= fr[v]
+                    prefix_w |= fw[v]
             last = t
             pc = pcs[t]
             others_r, others_w = prefix_r | suffix_r[t + 1], prefix_w | suffix_w[t + 1]
@@ -261,12 +296,11 @@ class Reducer:
                 return t
         return None
 
-    def _closure(self, t: int, pcs: tuple, enabled: set, limit: int, steps: dict):
+    def _closure(self, t: int, pcs: tuple, enabled: set, limit: int, steps: dict, fr: list, fw: list):
         """The ample set grown from ``t``; None once it cannot beat ``limit``."""
         members = 1 << t
         work = [t]
         ends, neighbours = self.ends, self.neighbours
-        future_reads, future_writes = self.future_reads, self.future_writes
         guards = self.guards
         touched = 0
         while work:
@@ -279,14 +313,14 @@ class Reducer:
                     for v in neighbours[u]:
                         pv = pcs[v]
                         if not members >> v & 1 and pv != ends[v] and \
-                                (w & (future_reads[v][pv] | future_writes[v][pv]) or r & future_writes[v][pv]):
+                                (w & (fr[v] | fw[v]) or r & fw[v]):
                             members |= 1 << v
                             work.append(v)
                 else:                                                  # C1: possible enablers
                     g = guards[u][pc]
                     for v in neighbours[u]:
                         pv = pcs[v]
-                        if not members >> v & 1 and pv != ends[v] and future_writes[v][pv] & g:
+                        if not members >> v & 1 and pv != ends[v] and fw[v] & g:
                             members |= 1 << v
                             work.append(v)
             # C2: a conjunct written by a step of the set keeps all its writers in it
@@ -294,7 +328,7 @@ class Reducer:
                 if touched & mask:
                     for v in writers:
                         pv = pcs[v]
-                        if not members >> v & 1 and pv != ends[v] and future_writes[v][pv] & mask:
+                        if not members >> v & 1 and pv != ends[v] and fw[v] & mask:
                             members |= 1 << v
                             work.append(v)
             if bin(members).count("1") >= limit and sum(1 for u in enabled if members >> u & 1) >= limit:
