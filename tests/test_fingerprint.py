@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 
 import pytest
@@ -24,8 +23,6 @@ from racecheck.explore import statetable
 from racecheck.explore.reduction import DEAD
 from racecheck.explore.result import Bounds, Verdict
 from racecheck.explore.search import explore
-from racecheck.model.program import Program
-from racecheck.scenario.loader import load_scenario
 from racecheck.scenario.values import Record
 
 PINNED = ("folio", -1, None, (True, 1 << 70), Record.make({"pte": "swap", "slot": -2}))
@@ -113,14 +110,8 @@ MINUS_ONE_OR_TWO = textwrap.dedent("""\
 
 
 @pytest.mark.parametrize("reduction, packed", [(True, False), (False, False), (False, True)])
-def test_hash_compaction_keeps_minus_one_and_minus_two_apart(reduction, packed):
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
-        handle.write(MINUS_ONE_OR_TWO)
-    try:
-        scenario = load_scenario(handle.name)
-    finally:
-        os.unlink(handle.name)
-    program = Program(scenario, scenario.variants[0])
+def test_hash_compaction_keeps_minus_one_and_minus_two_apart(program, reduction, packed):
+    program = program(MINUS_ONE_OR_TWO)
     result = explore(program, Bounds(), reduction=reduction, hash_compact=True, packed=packed)
     assert result.verdict is Verdict.VIOLATION
     assert result.violation.message == "x is -2"

@@ -29,11 +29,10 @@ from array import array
 
 from racecheck.errors import InternalError
 from racecheck.explore import statetable
-from racecheck.explore.budget import peak_memory
 from racecheck.explore.levels import Level
 from racecheck.explore.result import ExitReason, Exploration, Stats, Verdict
-from racecheck.explore.search import (_LOOK_SECONDS, _explore, _PROGRESS_SECONDS, _checked, _check_state, _Found,
-                                      _failure_kind, _goal_met, _moves, _ordered, _violation, _wants_livelock)
+from racecheck.explore.search import (_explore, _PROGRESS_SECONDS, _checked, _check_state, _Found, _failure_kind,
+                                      _goal_met, _moves, _ordered, _violation, _wants_livelock, look)
 from racecheck.explore.schedule import Schedule
 from racecheck.explore.result import Violation
 from racecheck.model.packed import PackedModel
@@ -260,19 +259,11 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
                 at = 0
                 while at < size:
                     if watch and clock() >= next_look:
-                        now = clock()
-                        if deadline is not None and now >= deadline:
-                            exit_reason, stop = ExitReason.TIMEOUT, True
+                        bound, next_report, next_look = look(clock(), deadline, max_memory, progress, next_report,
+                                                             start, len(table), transitions, depth)
+                        if bound is not None:
+                            exit_reason, stop = bound, True
                             break
-                        if max_memory is not None and peak_memory() > max_memory:
-                            exit_reason, stop = ExitReason.MAX_MEMORY, True
-                            break
-                        if progress is not None and now >= next_report:
-                            progress(len(table), transitions, depth, now - start)
-                            next_report = now + getattr(progress, "every", _PROGRESS_SECONDS)
-                        next_look = now + _LOOK_SECONDS
-                        if deadline is not None and deadline < next_look:
-                            next_look = deadline
                     # -- the generated code, while every step out of a state is plain
                     if expand:
                         at, count, width, status = expand_level(

@@ -108,6 +108,25 @@ def explore(program: Program, bounds: Bounds = Bounds(), expect=SAFE, *,
             gc.enable()
 
 
+def look(now: float, deadline, max_memory, progress, next_report: float, start: float, states: int,
+         transitions: int, depth: int) -> tuple:
+    """A look at the clock during a search: ``(bound, next_report,
+    next_look)``, where ``bound`` is the ExitReason that stops the search
+    (the deadline or the memory bound passed), else None; a progress
+    report is made when one is due."""
+    if deadline is not None and now >= deadline:
+        return ExitReason.TIMEOUT, next_report, now
+    if max_memory is not None and peak_memory() > max_memory:
+        return ExitReason.MAX_MEMORY, next_report, now
+    if progress is not None and now >= next_report:
+        progress(states, transitions, depth, now - start)
+        next_report = now + getattr(progress, "every", _PROGRESS_SECONDS)
+    next_look = now + _LOOK_SECONDS
+    if deadline is not None and deadline < next_look:
+        next_look = deadline
+    return None, next_report, next_look
+
+
 def _explore(program, bounds, expect, reduction, hash_compact, progress, deadline) -> Exploration:
     start = time.perf_counter()
     if deadline is None and bounds.timeout:
@@ -233,19 +252,11 @@ def _explore(program, bounds, expect, reduction, hash_compact, progress, deadlin
             for sid, s in zip(level, level_states):
                 # -- bounds and progress: the clock before every state ----
                 if watch and clock() >= next_look:
-                    now = clock()
-                    if deadline is not None and now >= deadline:
-                        exit_reason, stop = ExitReason.TIMEOUT, True
+                    bound, next_report, next_look = look(clock(), deadline, max_memory, progress, next_report,
+                                                         start, len(parent), transitions, depth)
+                    if bound is not None:
+                        exit_reason, stop = bound, True
                         break
-                    if max_memory is not None and peak_memory() > max_memory:
-                        exit_reason, stop = ExitReason.MAX_MEMORY, True
-                        break
-                    if progress is not None and now >= next_report:
-                        progress(len(parent), transitions, depth, now - start)
-                        next_report = now + getattr(progress, "every", _PROGRESS_SECONDS)
-                    next_look = now + _LOOK_SECONDS
-                    if deadline is not None and deadline < next_look:
-                        next_look = deadline
                 # -- which threads can run --------------------------------
                 enabled = []
                 guard_failed = False
