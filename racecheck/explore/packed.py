@@ -91,10 +91,10 @@ def _search(program, model: PackedModel, bounds, expect, hash_compact, progress,
     nbytes = max(1, (model.layout.bits + 7) // 8)
     table = statetable.table(nbytes, exact=not hash_compact)
     # the graph, appended to by the table (statetable): the next level's
-    # states in bytes (explore.levels), per state its parent (native 4-byte ints), and for
-    # the livelock check the edges to states found before (3 bytes each
-    # until there are 2 ** 24 states, then 4) and per expanded state how
-    # many it has (255: see ``many``)
+    # states in bytes (explore.levels), per state its parent (native
+    # 4-byte ints), and for the livelock check the edges to states found
+    # before (3 bytes each until there are 2 ** 24 states, then 4) and per
+    # expanded state how many it has (255: see ``many``)
     parents = bytearray()
     edge_to = bytearray() if keep_edges else None
     out = bytearray() if keep_edges else None
