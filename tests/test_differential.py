@@ -29,7 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -117,6 +117,17 @@ def compare_printing(text: str) -> None:
         compare(text)
     except Exception as exc:
         raise AssertionError(f"{type(exc).__name__}: {exc}\n\nthe scenario:\n{text}") from exc
+
+
+def compare_if_small(text: str, max_states: int = 5_000) -> None:
+    """``compare_printing`` for a scenario the naive reference explores
+    within ``max_states`` (it is slow past a few thousand); a larger one
+    is left out of the Hypothesis run (``assume``)."""
+    try:
+        reference.explore(text, "", max_states=max_states)
+    except reference.TooBig:
+        assume(False)
+    compare_printing(text)
 
 
 def _compare_fewest_switches(text, scenario, v, ref):
