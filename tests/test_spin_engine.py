@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from strategies import scenario_texts  # noqa: E402
 
+from racecheck.errors import UsageError  # noqa: E402
 from racecheck.explore.result import Bounds, ExitReason, Verdict  # noqa: E402
 from racecheck.explore.search import explore  # noqa: E402
 from racecheck.explore.trace import replay, violations_at_end  # noqa: E402
@@ -97,6 +98,11 @@ def _agrees(text: str, tmp: str) -> None:
     scenario = load_scenario(path)
     for variant in scenario.variants:
         program = Program(scenario, variant)
+        if any(any(thread.loops) for thread in program.threads):
+            # a local-only loop calling choose(): refused (docs/format.md)
+            with pytest.raises(UsageError, match="local-only loop that calls choose"):
+                check_variant_spin(scenario, variant, quick=True)
+            continue
         ours = explore(program, expect=EXHAUST)
         found = {_key(v) for v in (ours.violation,) + ours.others if v is not None and v.kind != "livelock"}
         spin = check_variant_spin(scenario, replace(variant, expect=Expectation("violation")), quick=True)
